@@ -1,0 +1,61 @@
+# ImageNet-1k at 299x299, in mmpretrain's layout under data_root:
+#   train/<synset>/*.JPEG, val/*.JPEG, meta/train.txt, meta/val.txt
+# The test pipeline and preprocessor are mmpretrain's Inception V3 evaluation
+# (short edge 342, centre crop 299, ImageNet mean/std on RGB), so converted
+# weights reproduce the published accuracy.
+dataset_type = 'ImageNet'
+data_root = 'data/imagenet'
+
+data_preprocessor = dict(
+    num_classes=1000,
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    # Images are decoded as BGR; the model takes RGB.
+    to_rgb=True,
+)
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=299),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=342, edge='short'),
+    dict(type='CenterCrop', crop_size=299),
+    dict(type='PackInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=5,
+    # tools/train.py and tools/test.py turn this off when num_workers=0,
+    # where PyTorch's DataLoader refuses it.
+    persistent_workers=True,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='meta/train.txt',
+        data_prefix='train',
+        pipeline=train_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+)
+
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=5,
+    persistent_workers=True,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='meta/val.txt',
+        data_prefix='val',
+        pipeline=test_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+val_evaluator = dict(type='Accuracy', topk=(1, 5))
+
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator

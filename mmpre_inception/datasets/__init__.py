@@ -1,0 +1,3 @@
+from .synthetic import SHAPES, make_synthetic_imagenet, render_image
+
+__all__ = ['SHAPES', 'make_synthetic_imagenet', 'render_image']

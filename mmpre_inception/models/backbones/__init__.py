@@ -1,0 +1,3 @@
+from .inception_v3 import InceptionV3
+
+__all__ = ['InceptionV3']

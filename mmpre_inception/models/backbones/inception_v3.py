@@ -1,0 +1,332 @@
+"""Inception V3 backbone: the stem and the Mixed_5b ... Mixed_7c blocks.
+
+Module names follow torchvision's ``inception_v3`` (``Conv2d_1a_3x3``,
+``Mixed_6e.branch7x7_1.conv``, ...), so torchvision, timm and mmpretrain
+weights map onto this model one to one. The classifier and the auxiliary
+classifier live in :class:`~mmpre_inception.models.heads.InceptionV3Head`.
+
+Reference: Szegedy et al., "Rethinking the Inception Architecture for
+Computer Vision", CVPR 2016, https://arxiv.org/abs/1512.00567
+"""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmpre_inception.registry import MODELS
+
+# Smallest input side for which every stage still has a non-empty output.
+MIN_INPUT_SIZE = 75
+
+
+class BasicConv2d(nn.Module):
+    """Convolution without bias, BatchNorm (eps 0.001, as in the TF original)
+    and ReLU.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+        kernel_size (int | tuple[int, int]): Convolution kernel size.
+        stride (int): Convolution stride. Defaults to 1.
+        padding (int | tuple[int, int]): Zero padding. Defaults to 0.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 kernel_size: Union[int, Tuple[int, int]],
+                 stride: int = 1,
+                 padding: Union[int, Tuple[int, int]] = 0) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            bias=False)
+        self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.bn(self.conv(x)), inplace=True)
+
+
+def _avg_pool_3x3(x: torch.Tensor) -> torch.Tensor:
+    return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1)
+
+
+class InceptionA(nn.Module):
+    """Mixed_5b/5c/5d: 1x1, 5x5, double 3x3 and pooling branches (35x35)."""
+
+    def __init__(self, in_channels: int, pool_features: int) -> None:
+        super().__init__()
+        self.branch1x1 = BasicConv2d(in_channels, 64, 1)
+        self.branch5x5_1 = BasicConv2d(in_channels, 48, 1)
+        self.branch5x5_2 = BasicConv2d(48, 64, 5, padding=2)
+        self.branch3x3dbl_1 = BasicConv2d(in_channels, 64, 1)
+        self.branch3x3dbl_2 = BasicConv2d(64, 96, 3, padding=1)
+        self.branch3x3dbl_3 = BasicConv2d(96, 96, 3, padding=1)
+        self.branch_pool = BasicConv2d(in_channels, pool_features, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch5x5 = self.branch5x5_2(self.branch5x5_1(x))
+        branch3x3dbl = self.branch3x3dbl_3(
+            self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
+        branch_pool = self.branch_pool(_avg_pool_3x3(x))
+        return torch.cat(
+            [self.branch1x1(x), branch5x5, branch3x3dbl, branch_pool], 1)
+
+
+class InceptionB(nn.Module):
+    """Mixed_6a: grid reduction 35x35 -> 17x17."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch3x3 = BasicConv2d(in_channels, 384, 3, stride=2)
+        self.branch3x3dbl_1 = BasicConv2d(in_channels, 64, 1)
+        self.branch3x3dbl_2 = BasicConv2d(64, 96, 3, padding=1)
+        self.branch3x3dbl_3 = BasicConv2d(96, 96, 3, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch3x3dbl = self.branch3x3dbl_3(
+            self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
+        branch_pool = F.max_pool2d(x, kernel_size=3, stride=2)
+        return torch.cat([self.branch3x3(x), branch3x3dbl, branch_pool], 1)
+
+
+class InceptionC(nn.Module):
+    """Mixed_6b..6e: factorised 7x7 convolutions (17x17)."""
+
+    def __init__(self, in_channels: int, channels_7x7: int) -> None:
+        super().__init__()
+        c7 = channels_7x7
+        self.branch1x1 = BasicConv2d(in_channels, 192, 1)
+        self.branch7x7_1 = BasicConv2d(in_channels, c7, 1)
+        self.branch7x7_2 = BasicConv2d(c7, c7, (1, 7), padding=(0, 3))
+        self.branch7x7_3 = BasicConv2d(c7, 192, (7, 1), padding=(3, 0))
+        self.branch7x7dbl_1 = BasicConv2d(in_channels, c7, 1)
+        self.branch7x7dbl_2 = BasicConv2d(c7, c7, (7, 1), padding=(3, 0))
+        self.branch7x7dbl_3 = BasicConv2d(c7, c7, (1, 7), padding=(0, 3))
+        self.branch7x7dbl_4 = BasicConv2d(c7, c7, (7, 1), padding=(3, 0))
+        self.branch7x7dbl_5 = BasicConv2d(c7, 192, (1, 7), padding=(0, 3))
+        self.branch_pool = BasicConv2d(in_channels, 192, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch7x7 = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))
+        branch7x7dbl = x
+        for i in range(1, 6):
+            branch7x7dbl = getattr(self, f'branch7x7dbl_{i}')(branch7x7dbl)
+        branch_pool = self.branch_pool(_avg_pool_3x3(x))
+        return torch.cat(
+            [self.branch1x1(x), branch7x7, branch7x7dbl, branch_pool], 1)
+
+
+class InceptionD(nn.Module):
+    """Mixed_7a: grid reduction 17x17 -> 8x8."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch3x3_1 = BasicConv2d(in_channels, 192, 1)
+        self.branch3x3_2 = BasicConv2d(192, 320, 3, stride=2)
+        self.branch7x7x3_1 = BasicConv2d(in_channels, 192, 1)
+        self.branch7x7x3_2 = BasicConv2d(192, 192, (1, 7), padding=(0, 3))
+        self.branch7x7x3_3 = BasicConv2d(192, 192, (7, 1), padding=(3, 0))
+        self.branch7x7x3_4 = BasicConv2d(192, 192, 3, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch3x3 = self.branch3x3_2(self.branch3x3_1(x))
+        branch7x7x3 = x
+        for i in range(1, 5):
+            branch7x7x3 = getattr(self, f'branch7x7x3_{i}')(branch7x7x3)
+        branch_pool = F.max_pool2d(x, kernel_size=3, stride=2)
+        return torch.cat([branch3x3, branch7x7x3, branch_pool], 1)
+
+
+class InceptionE(nn.Module):
+    """Mixed_7b/7c: expanded filter banks with split 1x3 / 3x1 (8x8)."""
+
+    def __init__(self, in_channels: int) -> None:
+        super().__init__()
+        self.branch1x1 = BasicConv2d(in_channels, 320, 1)
+        self.branch3x3_1 = BasicConv2d(in_channels, 384, 1)
+        self.branch3x3_2a = BasicConv2d(384, 384, (1, 3), padding=(0, 1))
+        self.branch3x3_2b = BasicConv2d(384, 384, (3, 1), padding=(1, 0))
+        self.branch3x3dbl_1 = BasicConv2d(in_channels, 448, 1)
+        self.branch3x3dbl_2 = BasicConv2d(448, 384, 3, padding=1)
+        self.branch3x3dbl_3a = BasicConv2d(384, 384, (1, 3), padding=(0, 1))
+        self.branch3x3dbl_3b = BasicConv2d(384, 384, (3, 1), padding=(1, 0))
+        self.branch_pool = BasicConv2d(in_channels, 192, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branch3x3 = self.branch3x3_1(x)
+        branch3x3 = torch.cat(
+            [self.branch3x3_2a(branch3x3),
+             self.branch3x3_2b(branch3x3)], 1)
+        branch3x3dbl = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
+        branch3x3dbl = torch.cat([
+            self.branch3x3dbl_3a(branch3x3dbl),
+            self.branch3x3dbl_3b(branch3x3dbl)
+        ], 1)
+        branch_pool = self.branch_pool(_avg_pool_3x3(x))
+        return torch.cat(
+            [self.branch1x1(x), branch3x3, branch3x3dbl, branch_pool], 1)
+
+
+class _MaxPool3x3s2(nn.Module):
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.max_pool2d(x, kernel_size=3, stride=2)
+
+
+@MODELS.register_module()
+class InceptionV3(BaseModule):
+    """Inception V3 backbone.
+
+    The network is split into four stages, indexed by ``out_indices`` and
+    ``frozen_stages``:
+
+    ===== ======================== ============ ==================
+    stage layers                   channels     size at 299 input
+    ===== ======================== ============ ==================
+    0     stem (Conv2d_1a..4a)     192          35 x 35
+    1     Mixed_5b, 5c, 5d         288          35 x 35
+    2     Mixed_6a .. 6e           768          17 x 17
+    3     Mixed_7a, 7b, 7c         2048         8 x 8
+    ===== ======================== ============ ==================
+
+    Stage 2 ends in Mixed_6e, the input of the auxiliary classifier: a model
+    trained with it uses ``out_indices=(2, 3)``.
+
+    Args:
+        out_indices (Sequence[int]): Stages whose outputs are returned, in
+            increasing order; negative indices count from the end.
+            Defaults to ``(3, )``.
+        frozen_stages (int): Stages ``0 .. frozen_stages`` have their
+            parameters frozen and BatchNorm kept in eval mode; -1 freezes
+            nothing. Defaults to -1.
+        norm_eval (bool): Keep every BatchNorm layer in eval mode (running
+            statistics frozen) while training. Defaults to False.
+        init_cfg (dict | list[dict], optional): Initialisation config.
+            Defaults to truncated normal (std 0.1) for convolutions and ones
+            for BatchNorm weights, as torchvision does.
+
+    Example:
+        >>> import torch
+        >>> from mmpre_inception.models import InceptionV3
+        >>> model = InceptionV3(out_indices=(0, 1, 2, 3)).eval()
+        >>> for feat in model(torch.rand(1, 3, 299, 299)):
+        ...     print(tuple(feat.shape))
+        (1, 192, 35, 35)
+        (1, 288, 35, 35)
+        (1, 768, 17, 17)
+        (1, 2048, 8, 8)
+    """
+
+    stage_layers: Tuple[Tuple[str, ...], ...] = (
+        ('Conv2d_1a_3x3', 'Conv2d_2a_3x3', 'Conv2d_2b_3x3', 'maxpool1',
+         'Conv2d_3b_1x1', 'Conv2d_4a_3x3', 'maxpool2'),
+        ('Mixed_5b', 'Mixed_5c', 'Mixed_5d'),
+        ('Mixed_6a', 'Mixed_6b', 'Mixed_6c', 'Mixed_6d', 'Mixed_6e'),
+        ('Mixed_7a', 'Mixed_7b', 'Mixed_7c'),
+    )
+    stage_channels: Tuple[int, ...] = (192, 288, 768, 2048)
+
+    def __init__(
+        self,
+        out_indices: Sequence[int] = (3, ),
+        frozen_stages: int = -1,
+        norm_eval: bool = False,
+        init_cfg: Optional[Union[Dict, List[Dict]]] = (
+            dict(type='TruncNormal', layer='Conv2d', std=0.1),
+            dict(type='Constant', layer='BatchNorm2d', val=1)),
+    ) -> None:
+        super().__init__(
+            init_cfg=list(init_cfg) if init_cfg is not None else None)
+        num_stages = len(self.stage_layers)
+        if isinstance(out_indices, int):
+            out_indices = [out_indices]
+        normalized = []
+        for index in out_indices:
+            if not -num_stages <= index < num_stages:
+                raise ValueError(
+                    f'InceptionV3: out_indices entry {index} is out of '
+                    f'range; there are {num_stages} stages (0..'
+                    f'{num_stages - 1}).')
+            normalized.append(index % num_stages)
+        if sorted(set(normalized)) != normalized or not normalized:
+            raise ValueError(
+                f'InceptionV3: out_indices must be distinct stages in '
+                f'increasing order, got {tuple(out_indices)}.')
+        if not -1 <= frozen_stages < num_stages:
+            raise ValueError(
+                f'InceptionV3: frozen_stages must be in -1..'
+                f'{num_stages - 1}, got {frozen_stages}.')
+        self.out_indices = tuple(normalized)
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+
+        self.Conv2d_1a_3x3 = BasicConv2d(3, 32, 3, stride=2)
+        self.Conv2d_2a_3x3 = BasicConv2d(32, 32, 3)
+        self.Conv2d_2b_3x3 = BasicConv2d(32, 64, 3, padding=1)
+        self.maxpool1 = _MaxPool3x3s2()
+        self.Conv2d_3b_1x1 = BasicConv2d(64, 80, 1)
+        self.Conv2d_4a_3x3 = BasicConv2d(80, 192, 3)
+        self.maxpool2 = _MaxPool3x3s2()
+        self.Mixed_5b = InceptionA(192, pool_features=32)
+        self.Mixed_5c = InceptionA(256, pool_features=64)
+        self.Mixed_5d = InceptionA(288, pool_features=64)
+        self.Mixed_6a = InceptionB(288)
+        self.Mixed_6b = InceptionC(768, channels_7x7=128)
+        self.Mixed_6c = InceptionC(768, channels_7x7=160)
+        self.Mixed_6d = InceptionC(768, channels_7x7=160)
+        self.Mixed_6e = InceptionC(768, channels_7x7=192)
+        self.Mixed_7a = InceptionD(768)
+        self.Mixed_7b = InceptionE(1280)
+        self.Mixed_7c = InceptionE(2048)
+        self._freeze_stages()
+
+    def stage_modules(self, stage: int) -> List[nn.Module]:
+        """Return the modules of ``stage`` (0..3) in forward order."""
+        return [getattr(self, name) for name in self.stage_layers[stage]]
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """Return the features of the stages in ``out_indices``.
+
+        Args:
+            x (torch.Tensor): Images of shape (N, 3, H, W), H and W >= 75.
+
+        Returns:
+            tuple[torch.Tensor]: One (N, C, h, w) map per ``out_indices``.
+        """
+        if x.dim() != 4 or min(x.shape[-2:]) < MIN_INPUT_SIZE:
+            raise ValueError(
+                f'InceptionV3 expects an (N, 3, H, W) batch with H and W of '
+                f'at least {MIN_INPUT_SIZE}, got shape {tuple(x.shape)}.')
+        outs = []
+        for stage in range(self.out_indices[-1] + 1):
+            for module in self.stage_modules(stage):
+                x = module(x)
+            if stage in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
+
+    def _freeze_stages(self) -> None:
+        for stage in range(self.frozen_stages + 1):
+            for module in self.stage_modules(stage):
+                module.eval()
+                for param in module.parameters():
+                    param.requires_grad = False
+
+    def train(self, mode: bool = True) -> 'InceptionV3':
+        """Switch train/eval mode, keeping frozen stages and, with
+        ``norm_eval``, every BatchNorm layer in eval mode."""
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self

@@ -1,0 +1,74 @@
+"""ImageClassifier that also loads mmpretrain's Inception V3 checkpoints."""
+from typing import Dict
+
+import torch
+from mmpretrain.models.classifiers import ImageClassifier
+
+from mmpre_inception.registry import MODELS
+
+# mmpretrain's InceptionV3 "backbone" ends in the classifiers; here they
+# belong to the head.
+MMPRETRAIN_TO_HEAD = {
+    'backbone.fc.': 'head.fc.',
+    'backbone.AuxLogits.': 'head.AuxLogits.',
+}
+
+
+def relocate_mmpretrain_keys(state_dict: Dict[str, torch.Tensor],
+                             prefix: str = '') -> int:
+    """Move mmpretrain's ``backbone.fc.*`` / ``backbone.AuxLogits.*`` entries
+    to ``head.fc.*`` / ``head.AuxLogits.*``, in place.
+
+    Args:
+        state_dict (dict): A state dict, possibly in mmpretrain's layout.
+        prefix (str): Prefix of the classifier's keys within ``state_dict``.
+
+    Returns:
+        int: How many entries were moved (0 for our own layout).
+
+    Example:
+        >>> import torch
+        >>> sd = {'backbone.fc.weight': torch.zeros(1)}
+        >>> relocate_mmpretrain_keys(sd), list(sd)
+        (1, ['head.fc.weight'])
+    """
+    moved = 0
+    for key in list(state_dict):
+        for old, new in MMPRETRAIN_TO_HEAD.items():
+            if key.startswith(prefix + old):
+                new_key = prefix + new + key[len(prefix + old):]
+                if new_key in state_dict:
+                    raise KeyError(
+                        f'Checkpoint has both {key!r} (mmpretrain layout) '
+                        f'and {new_key!r}; cannot tell which to load.')
+                state_dict[new_key] = state_dict.pop(key)
+                moved += 1
+    return moved
+
+
+@MODELS.register_module()
+class InceptionClassifier(ImageClassifier):
+    """mmpretrain's ``ImageClassifier`` that accepts both our checkpoint
+    layout and mmpretrain's published Inception V3 layout.
+
+    Loading maps ``backbone.fc.*`` and ``backbone.AuxLogits.*`` (where
+    mmpretrain's monolithic backbone kept the classifiers) onto our head, so
+    ``tools/test.py``, ``load_from`` and ``init_cfg`` take mmpretrain's
+    checkpoint directly. It takes the same arguments as ``ImageClassifier``.
+
+    Example:
+        >>> from mmpre_inception.registry import MODELS
+        >>> model = MODELS.build(dict(
+        ...     type='InceptionClassifier',
+        ...     backbone=dict(type='InceptionV3'),
+        ...     neck=dict(type='LastStageGAP'),
+        ...     head=dict(type='InceptionV3Head', num_classes=10,
+        ...               aux_logits=False)))
+    """
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # Both torch and mmengine hand children a filtered copy of the state
+        # dict, so the keys must move here, at the root, before the
+        # backbone and head see them.
+        relocate_mmpretrain_keys(state_dict, prefix)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

@@ -1,0 +1,3 @@
+from .inception_v3_head import InceptionAux, InceptionV3Head
+
+__all__ = ['InceptionAux', 'InceptionV3Head']

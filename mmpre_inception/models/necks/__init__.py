@@ -1,0 +1,3 @@
+from .last_stage_gap import LastStageGAP
+
+__all__ = ['LastStageGAP']

@@ -1,0 +1,112 @@
+"""Evaluate a checkpoint, as mmpretrain's ``tools/test.py`` does.
+
+Takes checkpoints in our layout and in mmpretrain's published Inception V3
+layout (``backbone.fc.*``): the key mapping happens on load.
+
+Example:
+    python tools/test.py configs/inception_v3_8xb32_in1k.py CKPT \
+        --cfg-options test_dataloader.dataset.data_root=/data/imagenet
+    bash tools/dist_test.sh CONFIG CKPT 8
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+import mmengine
+from mmengine.config import DictAction
+from mmengine.evaluator import DumpResults
+from mmengine.runner import Runner
+
+import mmpre_inception  # noqa: F401 (checkpoint allow-list)
+import mmpre_inception.models  # noqa: F401 (registers our modules)
+from mmpre_inception.utils import (ConfigError, adapt_to_machine,
+                                   default_work_dir, load_config)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Evaluate a classifier')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where logs and metrics go')
+    parser.add_argument(
+        '--out', help='write predictions (.pkl) or metrics (.json) here')
+    parser.add_argument(
+        '--out-item',
+        choices=['metrics', 'pred'],
+        help='what --out holds: "pred" (default) dumps every sample\'s '
+        'prediction, "metrics" the evaluation results')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. '
+        'test_dataloader.dataset.data_root=DIR')
+    parser.add_argument(
+        '--show-dir', help='save images with their predictions here')
+    parser.add_argument(
+        '--show', action='store_true', help='show predictions in a window')
+    parser.add_argument(
+        '--interval', type=int, default=1, help='visualize every N images')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='--show wait in seconds')
+    parser.add_argument(
+        '--no-pin-memory',
+        action='store_true',
+        help='do not pin memory in the data loader')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def merge_args(cfg, args):
+    """Apply the command-line options to the config."""
+    if not osp.isfile(args.checkpoint):
+        raise ConfigError(f'checkpoint file not found: {args.checkpoint}')
+    cfg.launcher = args.launcher
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(
+        args.config)
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        visualization = cfg.default_hooks.visualization
+        visualization.enable = True
+        visualization.show = args.show
+        visualization.wait_time = args.wait_time
+        visualization.interval = args.interval
+        visualization.out_dir = args.show_dir
+    if args.no_pin_memory:
+        cfg.test_dataloader['pin_memory'] = False
+    return adapt_to_machine(cfg)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        cfg = merge_args(load_config(args.config, args.cfg_options), args)
+    except ConfigError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+    runner = Runner.from_cfg(cfg)
+    if args.out and args.out_item in (None, 'pred'):
+        runner.test_evaluator.metrics.append(
+            DumpResults(out_file_path=args.out))
+    metrics = runner.test()
+    if args.out and args.out_item == 'metrics':
+        mmengine.mkdir_or_exist(osp.dirname(osp.abspath(args.out)))
+        with open(args.out, 'w') as f:
+            json.dump(metrics, f, indent=2)
+    summary = '  '.join(f'{key}: {value:.2f}' for key, value in
+                        metrics.items() if isinstance(value, float))
+    print(f'Evaluated {args.checkpoint}: {summary}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
