@@ -1,0 +1,159 @@
+import pytest
+import torch
+import torchvision
+from conftest import perturb_batchnorm
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmpre_inception.models import InceptionV3, InceptionV3Head
+
+STAGE_CHANNELS = (192, 288, 768, 2048)
+# Spatial size of each stage output, computed by hand from the layer
+# strides for a 299 and the smallest (75) input.
+STAGE_SIZES = {299: (35, 35, 17, 8), 75: (7, 7, 3, 1), 107: (11, 11, 5, 2)}
+
+
+@pytest.fixture(scope='module')
+def torchvision_pair():
+    """torchvision's inception_v3 with random weights and our backbone and
+    head holding the same weights."""
+    generator = torch.Generator().manual_seed(0)
+    reference = torchvision.models.inception_v3(
+        weights=None, aux_logits=True, init_weights=True,
+        transform_input=False)
+    perturb_batchnorm(reference, generator)
+    reference.eval()
+    state = reference.state_dict()
+    backbone = InceptionV3(out_indices=(0, 1, 2, 3)).eval()
+    head = InceptionV3Head(num_classes=1000).eval()
+    backbone.load_state_dict(
+        {k: v for k, v in state.items()
+         if not k.startswith(('fc.', 'AuxLogits.'))}, strict=True)
+    head.load_state_dict(
+        {k: v for k, v in state.items()
+         if k.startswith(('fc.', 'AuxLogits.'))}, strict=True)
+    return reference, backbone, head
+
+
+@pytest.mark.parametrize('size', [299, 107])
+def test_matches_torchvision_features_and_logits(torchvision_pair, size):
+    reference, backbone, head = torchvision_pair
+    captured = {}
+    hooks = [
+        getattr(reference, name).register_forward_hook(
+            lambda module, inp, out, name=name: captured.update({name: out}))
+        for name in ('maxpool2', 'Mixed_5d', 'Mixed_6e', 'Mixed_7c')
+    ]
+    x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected_logits = reference(x)
+        feats = backbone(x)
+        logits = head((feats[2], feats[3].mean(dim=(2, 3))))
+    for hook in hooks:
+        hook.remove()
+    for feat, name in zip(feats, ('maxpool2', 'Mixed_5d', 'Mixed_6e',
+                                  'Mixed_7c')):
+        torch.testing.assert_close(feat, captured[name], rtol=1e-5,
+                                   atol=1e-5)
+    torch.testing.assert_close(logits, expected_logits, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('size', [299, 75, 107])
+@pytest.mark.parametrize('out_indices', [(0, ), (1, ), (2, ), (3, ),
+                                         (2, 3), (0, 1, 2, 3), (-1, )])
+def test_output_shapes(size, out_indices):
+    model = InceptionV3(out_indices=out_indices).eval()
+    with torch.no_grad():
+        feats = model(torch.rand(1, 3, size, size))
+    stages = [i % 4 for i in out_indices]
+    assert len(feats) == len(stages)
+    for feat, stage in zip(feats, stages):
+        side = STAGE_SIZES[size][stage]
+        assert tuple(feat.shape) == (1, STAGE_CHANNELS[stage], side, side)
+
+
+def test_non_square_input():
+    model = InceptionV3().eval()
+    with torch.no_grad():
+        (feat, ) = model(torch.rand(1, 3, 299, 107))
+    assert tuple(feat.shape) == (1, 2048, 8, 2)
+
+
+def test_rejects_too_small_input():
+    model = InceptionV3().eval()
+    with pytest.raises(ValueError, match='at least 75'):
+        model(torch.rand(1, 3, 74, 299))
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(out_indices=(4, )), 'out of range'),
+    (dict(out_indices=(3, 2)), 'increasing order'),
+    (dict(frozen_stages=4), 'frozen_stages'),
+])
+def test_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        InceptionV3(**kwargs)
+
+
+def _stage_params(model, stage):
+    return [p for m in model.stage_modules(stage) for p in m.parameters()]
+
+
+def _stage_norms(model, stage):
+    return [m for module in model.stage_modules(stage)
+            for m in module.modules() if isinstance(m, _BatchNorm)]
+
+
+@pytest.mark.parametrize('frozen_stages', [0, 2])
+def test_frozen_stages_are_frozen(frozen_stages):
+    model = InceptionV3(frozen_stages=frozen_stages)
+    model.train()
+    frozen_before = [[p.clone() for p in _stage_params(model, s)]
+                     for s in range(4)]
+    stats_before = [[m.running_mean.clone() for m in _stage_norms(model, s)]
+                    for s in range(4)]
+    optimizer = torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad], lr=0.1)
+    (feat, ) = model(torch.rand(2, 3, 107, 107))
+    feat.mean().backward()
+    optimizer.step()
+    for stage in range(4):
+        frozen = stage <= frozen_stages
+        for param, before in zip(_stage_params(model, stage),
+                                 frozen_before[stage]):
+            assert param.requires_grad is not frozen
+            assert torch.equal(param, before) is frozen
+        for norm, before in zip(_stage_norms(model, stage),
+                                stats_before[stage]):
+            assert norm.training is not frozen
+            assert torch.equal(norm.running_mean, before) is frozen
+
+
+def test_norm_eval_keeps_running_statistics():
+    model = InceptionV3(norm_eval=True)
+    model.train()
+    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    assert norms and not any(m.training for m in norms)
+    means = [m.running_mean.clone() for m in norms]
+    model(torch.rand(2, 3, 107, 107))
+    assert all(torch.equal(m.running_mean, b) for m, b in zip(norms, means))
+    # Convolutions still train.
+    assert all(p.requires_grad for p in model.parameters())
+    model.eval()
+    assert not any(m.training for m in model.modules())
+
+
+def test_without_norm_eval_statistics_update():
+    model = InceptionV3()
+    model.train()
+    norm = model.Conv2d_1a_3x3.bn
+    before = norm.running_mean.clone()
+    model(torch.rand(2, 3, 107, 107))
+    assert not torch.equal(norm.running_mean, before)
+
+
+def test_forward_stops_at_last_requested_stage():
+    model = InceptionV3(out_indices=(1, )).eval()
+    called = []
+    model.Mixed_6a.register_forward_hook(lambda *args: called.append(1))
+    model(torch.rand(1, 3, 107, 107))
+    assert not called
