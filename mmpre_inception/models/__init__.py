@@ -1,9 +1,9 @@
 from .backbones import InceptionV3
-from .classifiers import InceptionClassifier
+from .classifiers import InceptionClassifier, relocate_mmpretrain_keys
 from .heads import InceptionAux, InceptionV3Head
 from .necks import LastStageGAP
 
 __all__ = [
     'InceptionV3', 'InceptionClassifier', 'InceptionAux', 'InceptionV3Head',
-    'LastStageGAP'
+    'LastStageGAP', 'relocate_mmpretrain_keys'
 ]

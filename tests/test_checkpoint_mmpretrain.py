@@ -1,0 +1,118 @@
+"""mmpretrain's published Inception V3 layout loads into our model as is."""
+import os.path as osp
+import pickle
+
+import pytest
+import torch
+from conftest import REPO, perturb_batchnorm, run_tool
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmengine.runner import load_checkpoint
+from mmpretrain.models.backbones import InceptionV3 as MMPretrainInceptionV3
+
+from mmpre_inception.models import relocate_mmpretrain_keys
+from mmpre_inception.registry import MODELS
+
+MAIN_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py')
+
+
+@pytest.fixture(scope='module')
+def mmpretrain_checkpoint(tmp_path_factory):
+    """mmpretrain's InceptionV3 (with AuxLogits) with random weights and
+    perturbed BatchNorm, saved as ``{'state_dict': {'backbone.*': ...}}``
+    exactly as its published checkpoint is laid out."""
+    torch.manual_seed(0)
+    reference = MMPretrainInceptionV3(num_classes=1000, aux_logits=True)
+    reference.init_weights()
+    perturb_batchnorm(reference, torch.Generator().manual_seed(1))
+    reference.eval()
+    state = {f'backbone.{k}': v for k, v in reference.state_dict().items()}
+    assert 'backbone.fc.weight' in state
+    assert 'backbone.AuxLogits.conv0.conv.weight' in state
+    path = str(tmp_path_factory.mktemp('ckpt') / 'mmpretrain_layout.pth')
+    torch.save({'state_dict': state, 'meta': {'mmpretrain_version': '1.2.0'}},
+               path)
+    return reference, path
+
+
+def _our_model():
+    cfg = Config.fromfile(MAIN_CONFIG)
+    with DefaultScope.overwrite_default_scope('mmpre_inception'):
+        return MODELS.build(cfg.model)
+
+
+def test_logits_match_mmpretrain(mmpretrain_checkpoint):
+    reference, path = mmpretrain_checkpoint
+    model = _our_model()
+    # mmengine's loader, as the Runner uses for tools/test.py and load_from.
+    load_checkpoint(model, path, map_location='cpu', strict=True)
+    model.eval()
+    x = torch.randn(2, 3, 299, 299, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        _, expected = reference(x)
+        logits = model(x, mode='tensor')
+    torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_auxiliary_logits_match_mmpretrain(mmpretrain_checkpoint):
+    reference, path = mmpretrain_checkpoint
+    model = _our_model()
+    model.load_state_dict(torch.load(path)['state_dict'], strict=True)
+    model.eval()
+    reference.train()  # mmpretrain computes AuxLogits only in training mode
+    reference.apply(lambda m: m.eval() if isinstance(
+        m, (torch.nn.BatchNorm2d, torch.nn.Dropout)) else None)
+    x = torch.randn(2, 3, 299, 299, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        expected_aux, _ = reference(x)
+        aux = model.head.forward_aux(model.extract_feat(x))
+    reference.eval()
+    torch.testing.assert_close(aux, expected_aux, rtol=1e-5, atol=1e-5)
+
+
+def test_relocation_leaves_our_layout_alone():
+    model = _our_model()
+    state = model.state_dict()
+    assert relocate_mmpretrain_keys(dict(state)) == 0
+
+
+def test_relocation_refuses_ambiguous_checkpoints():
+    state = {'backbone.fc.weight': torch.zeros(1),
+             'head.fc.weight': torch.ones(1)}
+    with pytest.raises(KeyError, match='both'):
+        relocate_mmpretrain_keys(state)
+
+
+@pytest.mark.slow
+def test_tools_test_takes_mmpretrain_checkpoint(mmpretrain_checkpoint,
+                                                shapes_root, tmp_path):
+    """``python tools/test.py configs/inception_v3_8xb32_in1k.py CKPT``
+    with an mmpretrain-layout checkpoint: the predictions equal mmpretrain's
+    model on the same preprocessed images."""
+    reference, path = mmpretrain_checkpoint
+    out = str(tmp_path / 'preds.pkl')
+    result = run_tool(
+        'tools/test.py', MAIN_CONFIG, path, '--work-dir', str(tmp_path),
+        '--out', out, '--cfg-options',
+        f'test_dataloader.dataset.data_root={shapes_root}',
+        'test_dataloader.num_workers=0', 'test_dataloader.batch_size=4')
+    assert 'accuracy/top1' in result.stdout
+    with open(out, 'rb') as f:
+        predictions = pickle.load(f)
+    assert len(predictions) == 20
+
+    cfg = Config.fromfile(MAIN_CONFIG)
+    with DefaultScope.overwrite_default_scope('mmpre_inception'):
+        dataset_cfg = cfg.test_dataloader.dataset
+        dataset_cfg.data_root = shapes_root
+        from mmpretrain.registry import DATASETS
+        dataset = DATASETS.build(dataset_cfg)
+        preprocessor = MODELS.build(
+            dict(type='ClsDataPreprocessor', **cfg.data_preprocessor))
+    for index in (0, 7, 19):
+        batch = preprocessor(
+            {k: [v] for k, v in dataset[index].items()}, False)
+        with torch.no_grad():
+            expected = reference(batch['inputs'])[1].softmax(1)[0]
+        torch.testing.assert_close(predictions[index]['pred_score'],
+                                   expected, rtol=1e-4, atol=1e-5)

@@ -1,0 +1,62 @@
+"""Our configs against mmpretrain's own Inception V3 config."""
+import os.path as osp
+
+import mmpretrain
+import pytest
+from conftest import REPO
+from mmengine.config import Config
+
+from mmpre_inception.utils import (ConfigError, adapt_to_machine,
+                                   load_config)
+
+MAIN_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py')
+MMPRETRAIN_CONFIG = osp.join(
+    osp.dirname(mmpretrain.__file__), '.mim', 'configs', 'inception_v3',
+    'inception-v3_8xb32_in1k.py')
+
+
+@pytest.mark.skipif(not osp.isfile(MMPRETRAIN_CONFIG),
+                    reason='mmpretrain was installed without its configs')
+def test_evaluation_matches_mmpretrain():
+    ours, theirs = Config.fromfile(MAIN_CONFIG), Config.fromfile(
+        MMPRETRAIN_CONFIG)
+
+    def steps(pipeline):
+        # mmpretrain 1.x renamed PackClsInputs to PackInputs.
+        return [{**step, 'type': step['type'].replace('PackClsInputs',
+                                                      'PackInputs')}
+                for step in pipeline]
+
+    assert steps(ours.test_dataloader.dataset.pipeline) == steps(
+        theirs.test_dataloader.dataset.pipeline)
+    assert ours.data_preprocessor == theirs.data_preprocessor
+    ours_set, theirs_set = ours.test_dataloader.dataset, \
+        theirs.test_dataloader.dataset
+    assert (ours_set.type, ours_set.data_root) == (theirs_set.type,
+                                                   theirs_set.data_root)
+    # mmpretrain's split='val' resolves to meta/val.txt and val/ when the
+    # annotation file exists; ours names them explicitly.
+    assert theirs_set.split == 'val'
+    assert (ours_set.ann_file, ours_set.data_prefix) == ('meta/val.txt',
+                                                         'val')
+    assert ours.test_evaluator == theirs.test_evaluator
+
+
+def test_data_root_is_one_option_away(tmp_path):
+    cfg = load_config(MAIN_CONFIG, {
+        'test_dataloader.dataset.data_root': str(tmp_path)})
+    assert cfg.test_dataloader.dataset.data_root == str(tmp_path)
+    assert cfg.test_dataloader.dataset.ann_file == 'meta/val.txt'
+
+
+def test_missing_config_is_named():
+    with pytest.raises(ConfigError, match='config file not found: nope.py'):
+        load_config('nope.py')
+
+
+def test_zero_workers_drop_persistent_workers():
+    cfg = load_config(MAIN_CONFIG, {'test_dataloader.num_workers': 0})
+    assert cfg.train_dataloader.persistent_workers is True
+    adapt_to_machine(cfg)
+    assert cfg.test_dataloader.persistent_workers is False
+    assert cfg.train_dataloader.persistent_workers is True
