@@ -26,7 +26,8 @@ demo: $(INSTALLED)
 	$(PY) tools/test.py $(DEMO_CONFIG) "$$(cat $(DEMO_DIR)/last_checkpoint)" \
 		--work-dir $(DEMO_DIR)/test --out-item metrics --out $(DEMO_DIR)/test/metrics.json
 	@echo "Checkpoint: $$(cat $(DEMO_DIR)/last_checkpoint)"
-	@echo "Training logs: $(DEMO_DIR)/<timestamp>/; test metrics: $(DEMO_DIR)/test/metrics.json"
+	@echo "Training log: $$(ls $(DEMO_DIR)/2*/2*.log)"
+	@echo "Test metrics: $(DEMO_DIR)/test/metrics.json"
 
 # Everything CI runs; tests marked `slow` are included.
 test: $(INSTALLED)

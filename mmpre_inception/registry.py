@@ -47,7 +47,8 @@ OPTIM_WRAPPER_CONSTRUCTORS = _child_of(
     mmpretrain_registry.OPTIM_WRAPPER_CONSTRUCTORS)
 PARAM_SCHEDULERS = _child_of(mmpretrain_registry.PARAM_SCHEDULERS)
 DATA_SAMPLERS = _child_of(mmpretrain_registry.DATA_SAMPLERS)
-MODEL_WRAPPERS = _child_of(mmpretrain_registry.MODEL_WRAPPERS)
+MODEL_WRAPPERS = _child_of(mmpretrain_registry.MODEL_WRAPPERS,
+                           ['mmpre_inception.engine'])
 WEIGHT_INITIALIZERS = _child_of(mmpretrain_registry.WEIGHT_INITIALIZERS)
 BATCH_AUGMENTS = _child_of(mmpretrain_registry.BATCH_AUGMENTS)
 TASK_UTILS = _child_of(mmpretrain_registry.TASK_UTILS)

@@ -1,4 +1,5 @@
 """Train, resume and evaluate through the command-line tools."""
+import os
 import os.path as osp
 import pickle
 import re
@@ -129,3 +130,32 @@ def test_missing_checkpoint_exits_with_one_line(tiny_config):
     assert result.returncode == 2
     assert result.stderr.strip() == \
         'error: checkpoint file not found: nowhere.pth'
+
+
+def test_dist_test_on_two_cpu_processes_matches_single_process(
+        one_epoch_run, tiny_config, tmp_path):
+    """tools/dist_test.sh on 2 CPU processes (gloo): every sample scored
+    once, with the single-process predictions."""
+    checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
+    single, dist = str(tmp_path / 'single.pkl'), str(tmp_path / 'dist.pkl')
+    run_tool('tools/test.py', tiny_config, checkpoint, '--work-dir',
+             str(tmp_path / 'single'), '--out', single)
+    import subprocess
+    import sys
+    env = dict(os.environ, PORT=str(29500 + os.getpid() % 1000),
+               PYTHON=sys.executable)
+    result = subprocess.run(
+        ['bash', 'tools/dist_test.sh', tiny_config, checkpoint, '2',
+         '--work-dir', str(tmp_path / 'dist'), '--out', dist],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count('Evaluated ') == 1
+    with open(single, 'rb') as f:
+        expected = pickle.load(f)
+    with open(dist, 'rb') as f:
+        got = pickle.load(f)
+    assert [p['sample_idx'] for p in got] == list(range(20))
+    for a, b in zip(got, expected):
+        assert a['img_path'] == b['img_path']
+        torch.testing.assert_close(a['pred_score'], b['pred_score'],
+                                   rtol=1e-4, atol=1e-6)

@@ -2,6 +2,7 @@
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
 # Multi-node: NNODES, NODE_RANK, MASTER_ADDR and PORT, as in mmpretrain.
 # Without GPUs, GPUS is the number of CPU processes (gloo backend).
+# PYTHON picks the interpreter (default: python), e.g. PYTHON=.venv/bin/python.
 set -euo pipefail
 CONFIG=$1
 CHECKPOINT=$2
@@ -13,7 +14,7 @@ MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 PYTHONPATH="$HERE/..${PYTHONPATH:+:$PYTHONPATH}" \
-python -m torch.distributed.run \
+"${PYTHON:-python}" -m torch.distributed.run \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \

@@ -16,13 +16,15 @@ import sys
 
 import mmengine
 from mmengine.config import DictAction
+from mmengine.dist import is_main_process
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
 import mmpre_inception  # noqa: F401 (checkpoint allow-list)
 import mmpre_inception.models  # noqa: F401 (registers our modules)
 from mmpre_inception.utils import (ConfigError, adapt_to_machine,
-                                   default_work_dir, load_config)
+                                   default_work_dir, init_cpu_distributed,
+                                   load_config, shutdown_distributed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -93,11 +95,18 @@ def main(argv=None) -> int:
     except ConfigError as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
-    runner = Runner.from_cfg(cfg)
-    if args.out and args.out_item in (None, 'pred'):
-        runner.test_evaluator.metrics.append(
-            DumpResults(out_file_path=args.out))
-    metrics = runner.test()
+    init_cpu_distributed(args.launcher)
+    try:
+        runner = Runner.from_cfg(cfg)
+        if args.out and args.out_item in (None, 'pred'):
+            runner.test_evaluator.metrics.append(
+                DumpResults(out_file_path=args.out))
+        metrics = runner.test()
+        reporting = is_main_process()  # every rank is "main" after shutdown
+    finally:
+        shutdown_distributed()
+    if not reporting:
+        return 0
     if args.out and args.out_item == 'metrics':
         mmengine.mkdir_or_exist(osp.dirname(osp.abspath(args.out)))
         with open(args.out, 'w') as f:

@@ -15,7 +15,8 @@ from mmengine.runner import Runner
 import mmpre_inception  # noqa: F401 (checkpoint allow-list)
 import mmpre_inception.models  # noqa: F401 (registers our modules)
 from mmpre_inception.utils import (ConfigError, adapt_to_machine,
-                                   default_work_dir, load_config)
+                                   default_work_dir, init_cpu_distributed,
+                                   load_config, shutdown_distributed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -102,8 +103,11 @@ def main(argv=None) -> int:
     except ConfigError as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    init_cpu_distributed(args.launcher)
+    try:
+        Runner.from_cfg(cfg).train()
+    finally:
+        shutdown_distributed()
     return 0
 
 

@@ -41,7 +41,8 @@ def adapt_to_machine(cfg: Config) -> Config:
 
     * ``persistent_workers`` is turned off for data loaders with
       ``num_workers=0``, where PyTorch's DataLoader refuses it.
-    * Without CUDA, distributed runs use the gloo backend instead of nccl.
+    * Without CUDA, distributed runs use the gloo backend instead of nccl,
+      and wrap the model in ``CPUDistributedDataParallel``.
 
     Args:
         cfg (Config): Config to change in place.
@@ -53,10 +54,49 @@ def adapt_to_machine(cfg: Config) -> Config:
         loader = cfg.get(name)
         if loader and loader.get('num_workers', 0) == 0:
             loader['persistent_workers'] = False
+    distributed = cfg.get('launcher', 'none') != 'none'
     if not torch.cuda.is_available():
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
         cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+        if distributed and cfg.get('model_wrapper_cfg') is None:
+            # The Runner resolves the wrapper with Registry.get, which does
+            # not search child scopes; a full import path always resolves.
+            cfg.model_wrapper_cfg = dict(
+                type='mmpre_inception.engine.CPUDistributedDataParallel',
+                broadcast_buffers=False,
+                find_unused_parameters=cfg.get('find_unused_parameters',
+                                               False))
     return cfg
+
+
+def init_cpu_distributed(launcher: str) -> bool:
+    """Start the gloo process group for a torchrun launch without GPUs.
+
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` for the pytorch
+    launcher, which fails on CPU-only machines. A process group started here
+    makes the Runner skip its own initialisation.
+
+    Args:
+        launcher (str): ``--launcher`` value.
+
+    Returns:
+        bool: Whether this call started the process group.
+    """
+    import torch.distributed as dist
+    if launcher != 'pytorch' or torch.cuda.is_available() or \
+            dist.is_initialized():
+        return False
+    dist.init_process_group(backend='gloo')
+    return True
+
+
+def shutdown_distributed() -> None:
+    """Destroy the process group, if any, before the interpreter exits;
+    gloo aborts the process ("terminate called without an active
+    exception") when it is torn down implicitly."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def default_work_dir(config_path: str) -> str:
