@@ -10,7 +10,6 @@ Example:
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 
@@ -23,8 +22,9 @@ from mmengine.runner import Runner
 import mmpre_inception  # noqa: F401 (checkpoint allow-list)
 import mmpre_inception.models  # noqa: F401 (registers our modules)
 from mmpre_inception.utils import (ConfigError, adapt_to_machine,
-                                   default_work_dir, init_cpu_distributed,
-                                   load_config, shutdown_distributed)
+                                   add_launcher_arguments, default_work_dir,
+                                   init_cpu_distributed, load_config,
+                                   parse_tool_args, shutdown_distributed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -57,15 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--no-pin-memory',
         action='store_true',
         help='do not pin memory in the data loader')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launcher_arguments(parser)
+    return parse_tool_args(parser, argv)
 
 
 def merge_args(cfg, args):

@@ -6,7 +6,6 @@ Example:
     bash tools/dist_train.sh CONFIG 8                # 8 GPUs
 """
 import argparse
-import os
 import sys
 
 from mmengine.config import DictAction
@@ -15,8 +14,9 @@ from mmengine.runner import Runner
 import mmpre_inception  # noqa: F401 (checkpoint allow-list)
 import mmpre_inception.models  # noqa: F401 (registers our modules)
 from mmpre_inception.utils import (ConfigError, adapt_to_machine,
-                                   default_work_dir, init_cpu_distributed,
-                                   load_config, shutdown_distributed)
+                                   add_launcher_arguments, default_work_dir,
+                                   init_cpu_distributed, load_config,
+                                   parse_tool_args, shutdown_distributed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -53,15 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override config entries, e.g. train_cfg.max_epochs=10')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_launcher_arguments(parser)
+    return parse_tool_args(parser, argv)
 
 
 def merge_args(cfg, args):
