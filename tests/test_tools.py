@@ -159,3 +159,10 @@ def test_dist_test_on_two_cpu_processes_matches_single_process(
         assert a['img_path'] == b['img_path']
         torch.testing.assert_close(a['pred_score'], b['pred_score'],
                                    rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path')
+def test_amp_without_gpu_exits_with_one_line(tiny_config):
+    result = run_tool('tools/train.py', tiny_config, '--amp', check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith('error: --amp needs a CUDA GPU')
