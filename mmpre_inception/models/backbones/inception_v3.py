@@ -175,12 +175,6 @@ class InceptionE(nn.Module):
             [self.branch1x1(x), branch3x3, branch3x3dbl, branch_pool], 1)
 
 
-class _MaxPool3x3s2(nn.Module):
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.max_pool2d(x, kernel_size=3, stride=2)
-
-
 @MODELS.register_module()
 class InceptionV3(BaseModule):
     """Inception V3 backbone.
@@ -271,10 +265,10 @@ class InceptionV3(BaseModule):
         self.Conv2d_1a_3x3 = BasicConv2d(3, 32, 3, stride=2)
         self.Conv2d_2a_3x3 = BasicConv2d(32, 32, 3)
         self.Conv2d_2b_3x3 = BasicConv2d(32, 64, 3, padding=1)
-        self.maxpool1 = _MaxPool3x3s2()
+        self.maxpool1 = nn.MaxPool2d(kernel_size=3, stride=2)
         self.Conv2d_3b_1x1 = BasicConv2d(64, 80, 1)
         self.Conv2d_4a_3x3 = BasicConv2d(80, 192, 3)
-        self.maxpool2 = _MaxPool3x3s2()
+        self.maxpool2 = nn.MaxPool2d(kernel_size=3, stride=2)
         self.Mixed_5b = InceptionA(192, pool_features=32)
         self.Mixed_5c = InceptionA(256, pool_features=64)
         self.Mixed_5d = InceptionA(288, pool_features=64)
