@@ -90,7 +90,7 @@ def adapt_to_machine(cfg: Config) -> Config:
     return cfg
 
 
-def init_cpu_distributed(launcher: str) -> bool:
+def init_cpu_distributed(launcher: str) -> None:
     """Start the gloo process group for a torchrun launch without GPUs.
 
     mmengine's ``init_dist`` calls ``torch.cuda.set_device`` for the pytorch
@@ -99,16 +99,11 @@ def init_cpu_distributed(launcher: str) -> bool:
 
     Args:
         launcher (str): ``--launcher`` value.
-
-    Returns:
-        bool: Whether this call started the process group.
     """
     import torch.distributed as dist
-    if launcher != 'pytorch' or torch.cuda.is_available() or \
-            dist.is_initialized():
-        return False
-    dist.init_process_group(backend='gloo')
-    return True
+    if launcher == 'pytorch' and not torch.cuda.is_available() and \
+            not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
 
 
 def shutdown_distributed() -> None:
