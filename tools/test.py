@@ -81,6 +81,16 @@ def merge_args(cfg, args):
     return adapt_to_machine(cfg)
 
 
+def evaluate(cfg, args) -> dict:
+    """Run the test loop; the Runner (and its DDP wrapper) is released on
+    return, before the process group is destroyed."""
+    runner = Runner.from_cfg(cfg)
+    if args.out and args.out_item in (None, 'pred'):
+        runner.test_evaluator.metrics.append(
+            DumpResults(out_file_path=args.out))
+    return runner.test()
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
@@ -90,11 +100,7 @@ def main(argv=None) -> int:
         return 2
     init_cpu_distributed(args.launcher)
     try:
-        runner = Runner.from_cfg(cfg)
-        if args.out and args.out_item in (None, 'pred'):
-            runner.test_evaluator.metrics.append(
-                DumpResults(out_file_path=args.out))
-        metrics = runner.test()
+        metrics = evaluate(cfg, args)
         reporting = is_main_process()  # every rank is "main" after shutdown
     finally:
         shutdown_distributed()

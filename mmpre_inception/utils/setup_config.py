@@ -107,11 +107,19 @@ def init_cpu_distributed(launcher: str) -> None:
 
 
 def shutdown_distributed() -> None:
-    """Destroy the process group, if any, before the interpreter exits;
+    """Destroy the process group, if any, before the interpreter exits.
+
     gloo aborts the process ("terminate called without an active
-    exception") when it is torn down implicitly."""
+    exception") when the group is torn down implicitly at exit, and also,
+    at random, when it is destroyed while a ``DistributedDataParallel``
+    wrapper still holds it. Callers must drop their Runner first; the
+    collection here frees the reference cycles a Runner leaves behind.
+    """
+    import gc
+
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()
 
 
