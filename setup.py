@@ -33,6 +33,13 @@ setup(
     license='Apache License 2.0',
     python_requires='>=3.9',
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
+    # The configs ship inside the package so that downstream configs can
+    # inherit them with `read_base()` (docs/training.md); `configs/` in the
+    # repository root is a link to them.
+    package_data={
+        'mmpre_inception': ['configs/*.py', 'configs/*/*.py',
+                            'configs/*/*/*.py']
+    },
     install_requires=read_requirements('runtime.txt') +
     read_requirements('mminstall.txt'),
     extras_require={'tests': read_requirements('tests.txt')},

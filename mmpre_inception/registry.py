@@ -41,8 +41,10 @@ RUNNERS = _child_of(mmpretrain_registry.RUNNERS)
 RUNNER_CONSTRUCTORS = _child_of(mmpretrain_registry.RUNNER_CONSTRUCTORS)
 LOOPS = _child_of(mmpretrain_registry.LOOPS)
 LOG_PROCESSORS = _child_of(mmpretrain_registry.LOG_PROCESSORS)
-OPTIMIZERS = _child_of(mmpretrain_registry.OPTIMIZERS)
-OPTIM_WRAPPERS = _child_of(mmpretrain_registry.OPTIM_WRAPPERS)
+OPTIMIZERS = _child_of(mmpretrain_registry.OPTIMIZERS,
+                      ['mmpre_inception.engine'])
+OPTIM_WRAPPERS = _child_of(mmpretrain_registry.OPTIM_WRAPPERS,
+                          ['mmpre_inception.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = _child_of(
     mmpretrain_registry.OPTIM_WRAPPER_CONSTRUCTORS)
 PARAM_SCHEDULERS = _child_of(mmpretrain_registry.PARAM_SCHEDULERS)

@@ -3,7 +3,12 @@
 # The test pipeline and preprocessor are mmpretrain's Inception V3 evaluation
 # (short edge 342, centre crop 299, ImageNet mean/std on RGB), so converted
 # weights reproduce the published accuracy.
-dataset_type = 'ImageNet'
+from mmcv.transforms import LoadImageFromFile, RandomFlip
+from mmengine.dataset import DefaultSampler
+from mmpretrain.datasets import (CenterCrop, ImageNet, PackInputs,
+                                 RandomResizedCrop, ResizeEdge)
+from mmpretrain.evaluation import Accuracy
+
 data_root = 'data/imagenet'
 
 data_preprocessor = dict(
@@ -15,17 +20,17 @@ data_preprocessor = dict(
 )
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=299),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
+    dict(type=LoadImageFromFile),
+    dict(type=RandomResizedCrop, scale=299),
+    dict(type=RandomFlip, prob=0.5, direction='horizontal'),
+    dict(type=PackInputs),
 ]
 
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=342, edge='short'),
-    dict(type='CenterCrop', crop_size=299),
-    dict(type='PackInputs'),
+    dict(type=LoadImageFromFile),
+    dict(type=ResizeEdge, scale=342, edge='short'),
+    dict(type=CenterCrop, crop_size=299),
+    dict(type=PackInputs),
 ]
 
 train_dataloader = dict(
@@ -35,12 +40,12 @@ train_dataloader = dict(
     # where PyTorch's DataLoader refuses it.
     persistent_workers=True,
     dataset=dict(
-        type=dataset_type,
+        type=ImageNet,
         data_root=data_root,
         ann_file='meta/train.txt',
         data_prefix='train',
         pipeline=train_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type=DefaultSampler, shuffle=True),
 )
 
 val_dataloader = dict(
@@ -48,14 +53,14 @@ val_dataloader = dict(
     num_workers=5,
     persistent_workers=True,
     dataset=dict(
-        type=dataset_type,
+        type=ImageNet,
         data_root=data_root,
         ann_file='meta/val.txt',
         data_prefix='val',
         pipeline=test_pipeline),
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    sampler=dict(type=DefaultSampler, shuffle=False),
 )
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
+val_evaluator = dict(type=Accuracy, topk=(1, 5))
 
 test_dataloader = val_dataloader
 test_evaluator = val_evaluator

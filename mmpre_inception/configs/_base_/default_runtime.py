@@ -1,0 +1,33 @@
+# Names given as strings are looked up in mmpre_inception first, then
+# mmpretrain, then mmengine.
+from mmengine.hooks import (CheckpointHook, DistSamplerSeedHook, IterTimerHook,
+                            LoggerHook, ParamSchedulerHook)
+from mmengine.visualization import LocalVisBackend
+from mmpretrain.engine import VisualizationHook
+from mmpretrain.visualization import UniversalVisualizer
+
+default_scope = 'mmpre_inception'
+
+default_hooks = dict(
+    timer=dict(type=IterTimerHook),
+    logger=dict(type=LoggerHook, interval=100),
+    param_scheduler=dict(type=ParamSchedulerHook),
+    checkpoint=dict(type=CheckpointHook, interval=1, max_keep_ckpts=3),
+    sampler_seed=dict(type=DistSamplerSeedHook),
+    visualization=dict(type=VisualizationHook, enable=False),
+)
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # tools/train.py and tools/test.py switch to gloo without a GPU.
+    dist_cfg=dict(backend='nccl'),
+)
+
+vis_backends = [dict(type=LocalVisBackend)]
+visualizer = dict(type=UniversalVisualizer, vis_backends=vis_backends)
+
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=None, deterministic=False)
