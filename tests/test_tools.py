@@ -10,47 +10,32 @@ from conftest import REPO, run_tool
 
 pytestmark = pytest.mark.slow
 
-DEMO_CONFIG = osp.join(REPO, 'configs', 'demo', 'inception_v3_1xb16_shapes.py')
 ITERS_PER_EPOCH = 5  # 40 training images, batch 8
 
 
-@pytest.fixture(scope='module')
-def tiny_config(shapes_root, tmp_path_factory):
-    """The demo config on the 40-image test data set at 80x80."""
-    path = tmp_path_factory.mktemp('cfg') / 'tiny.py'
-    path.write_text(f'''
-_base_ = [{DEMO_CONFIG!r}]
-data_root = {shapes_root!r}
-input_size = 80
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=input_size),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=input_size, edge='short'),
-    dict(type='CenterCrop', crop_size=input_size),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(batch_size=8, dataset=dict(
-    data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(batch_size=8, dataset=dict(
-    data_root=data_root, pipeline=test_pipeline))
-test_dataloader = val_dataloader
-param_scheduler = dict(T_max=2, end=2)
-train_cfg = dict(max_epochs=2, val_interval=1)
-default_hooks = dict(logger=dict(interval=1),
-                     checkpoint=dict(interval=1, max_keep_ckpts=3))
-''')
-    return str(path)
+TINY_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_shapes.py')
 
 
 @pytest.fixture(scope='module')
-def one_epoch_run(tiny_config, tmp_path_factory):
+def tiny_options(shapes_root):
+    """``--cfg-options`` that point TINY_CONFIG at the 40-image test data
+    set, plus any further ``key=value`` options; goes last on a command
+    line."""
+
+    def options(*extra: str) -> list:
+        roots = [f'{loader}.dataset.data_root={shapes_root}'
+                 for loader in ('train_dataloader', 'val_dataloader',
+                                'test_dataloader')]
+        return ['--cfg-options', *roots, *extra]
+
+    return options
+
+
+@pytest.fixture(scope='module')
+def one_epoch_run(tiny_options, tmp_path_factory):
     work_dir = str(tmp_path_factory.mktemp('work'))
-    run_tool('tools/train.py', tiny_config, '--work-dir', work_dir,
-             '--cfg-options', 'train_cfg.max_epochs=1')
+    run_tool('tools/train.py', TINY_CONFIG, '--work-dir', work_dir,
+             *tiny_options('train_cfg.max_epochs=1'))
     return work_dir
 
 
@@ -66,28 +51,30 @@ def test_train_writes_checkpoint_and_logs(one_epoch_run):
 
 
 def test_resume_continues_from_the_last_checkpoint(one_epoch_run,
-                                                   tiny_config):
-    result = run_tool('tools/train.py', tiny_config, '--work-dir',
-                      one_epoch_run, '--resume')
+                                                   tiny_options):
+    result = run_tool('tools/train.py', TINY_CONFIG, '--work-dir',
+                      one_epoch_run, '--resume', *tiny_options())
     log = result.stdout + result.stderr
     assert re.search(r'resumed epoch: 1, iter: 5', log), log[-3000:]
     assert 'Epoch(train) [1]' not in log  # epoch 1 was not trained again
     state = torch.load(osp.join(one_epoch_run, 'epoch_2.pth'),
                        weights_only=True)
     assert state['meta']['epoch'] == 2
-    assert state['meta']['iter'] == \
-        2 * ITERS_PER_EPOCH
+    assert state['meta']['iter'] == 2 * ITERS_PER_EPOCH
     # AdamW's step count went on from the restored optimizer state.
     steps = {float(s['step']) for s in state['optimizer']['state'].values()}
     assert steps == {2.0 * ITERS_PER_EPOCH}
+    # The weight average was restored too, not restarted from the weights.
+    assert 'ema_state_dict' in state
 
 
-def test_test_tool_scores_the_trained_checkpoint(one_epoch_run, tiny_config,
+def test_test_tool_scores_the_trained_checkpoint(one_epoch_run, tiny_options,
                                                  tmp_path):
     out = str(tmp_path / 'preds.pkl')
     checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
-    result = run_tool('tools/test.py', tiny_config, checkpoint,
-                      '--work-dir', str(tmp_path), '--out', out)
+    result = run_tool('tools/test.py', TINY_CONFIG, checkpoint,
+                      '--work-dir', str(tmp_path), '--out', out,
+                      *tiny_options())
     with open(out, 'rb') as f:
         predictions = pickle.load(f)
     assert len(predictions) == 20
@@ -105,11 +92,12 @@ def test_test_tool_scores_the_trained_checkpoint(one_epoch_run, tiny_config,
     assert float(printed.group(2)) == pytest.approx(100 * top5 / 20)
 
 
-def test_metrics_json(one_epoch_run, tiny_config, tmp_path):
+def test_metrics_json(one_epoch_run, tiny_options, tmp_path):
     out = tmp_path / 'metrics.json'
-    run_tool('tools/test.py', tiny_config,
+    run_tool('tools/test.py', TINY_CONFIG,
              osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
-             str(tmp_path), '--out-item', 'metrics', '--out', str(out))
+             str(tmp_path), '--out-item', 'metrics', '--out', str(out),
+             *tiny_options())
     import json
     metrics = json.loads(out.read_text())
     assert set(metrics) == {'accuracy/top1', 'accuracy/top5'}
@@ -124,45 +112,60 @@ def test_missing_config_exits_with_one_line(tmp_path):
             'missing.py'
 
 
-def test_missing_checkpoint_exits_with_one_line(tiny_config):
-    result = run_tool('tools/test.py', tiny_config, 'nowhere.pth',
-                      check=False)
+def test_missing_checkpoint_exits_with_one_line(tiny_options):
+    result = run_tool('tools/test.py', TINY_CONFIG, 'nowhere.pth',
+                      *tiny_options(), check=False)
     assert result.returncode == 2
     assert result.stderr.strip() == \
         'error: checkpoint file not found: nowhere.pth'
 
 
-def test_dist_test_on_two_cpu_processes_matches_single_process(
-        one_epoch_run, tiny_config, tmp_path):
-    """tools/dist_test.sh on 2 CPU processes (gloo): every sample scored
-    once, with the single-process predictions."""
+def load_predictions(path: str) -> list:
+    with open(path, 'rb') as f:
+        return pickle.load(f)
+
+
+def test_amp_and_channels_last_keep_predictions(one_epoch_run, tiny_options,
+                                                tmp_path):
+    """The flags reach the model: --channels-last gives the NCHW
+    predictions, --amp scores in bfloat16 on this CPU (test_precision.py
+    compares logits of a non-degenerate model)."""
     checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
-    single, dist = str(tmp_path / 'single.pkl'), str(tmp_path / 'dist.pkl')
-    run_tool('tools/test.py', tiny_config, checkpoint, '--work-dir',
-             str(tmp_path / 'single'), '--out', single)
-    import subprocess
-    import sys
-    env = dict(os.environ, PORT=str(29500 + os.getpid() % 1000),
-               PYTHON=sys.executable)
-    result = subprocess.run(
-        ['bash', 'tools/dist_test.sh', tiny_config, checkpoint, '2',
-         '--work-dir', str(tmp_path / 'dist'), '--out', dist],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.count('Evaluated ') == 1
-    with open(single, 'rb') as f:
-        expected = pickle.load(f)
-    with open(dist, 'rb') as f:
-        got = pickle.load(f)
-    assert [p['sample_idx'] for p in got] == list(range(20))
-    for a, b in zip(got, expected):
-        assert a['img_path'] == b['img_path']
-        torch.testing.assert_close(a['pred_score'], b['pred_score'],
-                                   rtol=1e-4, atol=1e-6)
+    outputs = {}
+    for name, flags in [('fp32', []), ('nhwc', ['--channels-last']),
+                        ('amp', ['--amp'])]:
+        outputs[name] = str(tmp_path / f'{name}.pkl')
+        run_tool('tools/test.py', TINY_CONFIG, checkpoint, '--work-dir',
+                 str(tmp_path / name), '--out', outputs[name], *flags,
+                 *tiny_options())
+    reference = load_predictions(outputs['fp32'])
+    scores = torch.stack([p['pred_score'] for p in reference])
+    nhwc = torch.stack(
+        [p['pred_score'] for p in load_predictions(outputs['nhwc'])])
+    amp = torch.stack(
+        [p['pred_score'] for p in load_predictions(outputs['amp'])])
+    torch.testing.assert_close(nhwc, scores, rtol=1e-4, atol=1e-5)
+    assert amp.dtype == torch.bfloat16  # autocast really ran
+    torch.testing.assert_close(amp.float(), scores, rtol=0, atol=2e-2)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path')
-def test_amp_without_gpu_exits_with_one_line(tiny_config):
-    result = run_tool('tools/train.py', tiny_config, '--amp', check=False)
+def test_amp_training_on_cpu_uses_bfloat16(tiny_options, tmp_path):
+    result = run_tool('tools/train.py', TINY_CONFIG, '--amp',
+                      '--channels-last', '--work-dir', str(tmp_path),
+                      *tiny_options('train_cfg.max_epochs=1'))
+    log = result.stdout + result.stderr
+    assert 'AutocastOptimWrapper' in log
+    state = torch.load(osp.join(tmp_path, 'epoch_1.pth'), weights_only=True)
+    assert all(torch.isfinite(v).all() for v in state['state_dict'].values()
+               if v.is_floating_point())
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path')
+def test_float16_amp_without_gpu_exits_with_one_line(tiny_options):
+    result = run_tool('tools/train.py', TINY_CONFIG, '--amp', '--amp-dtype',
+                      'float16', *tiny_options(), check=False)
     assert result.returncode == 2
-    assert result.stderr.strip().startswith('error: --amp needs a CUDA GPU')
+    assert result.stderr.strip() == (
+        'error: --amp-dtype float16 needs a CUDA GPU; on a CPU use '
+        'bfloat16 (the default there)')

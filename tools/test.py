@@ -54,6 +54,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--wait-time', type=float, default=2, help='--show wait in seconds')
     parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='autocast inference: float16 on a GPU, bfloat16 on a CPU')
+    parser.add_argument(
+        '--channels-last',
+        action='store_true',
+        help='channels-last memory format for weights and inputs')
+    parser.add_argument(
         '--no-pin-memory',
         action='store_true',
         help='do not pin memory in the data loader')
@@ -78,6 +86,12 @@ def merge_args(cfg, args):
         visualization.out_dir = args.show_dir
     if args.no_pin_memory:
         cfg.test_dataloader['pin_memory'] = False
+    if args.amp:
+        # mmengine's test loop autocasts with this flag: float16 on CUDA,
+        # bfloat16 on CPU.
+        cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
+    if args.channels_last:
+        cfg.model.channels_last = True
     return adapt_to_machine(cfg)
 
 

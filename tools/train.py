@@ -31,7 +31,19 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='resume from this checkpoint, or without a path from the '
         'last checkpoint in the work dir')
     parser.add_argument(
-        '--amp', action='store_true', help='mixed-precision training')
+        '--amp',
+        action='store_true',
+        help='mixed-precision training: float16 with loss scaling on a '
+        'GPU, bfloat16 on a CPU (see --amp-dtype)')
+    parser.add_argument(
+        '--amp-dtype',
+        choices=['float16', 'bfloat16'],
+        help='--amp precision; default float16 on a GPU, bfloat16 on a CPU '
+        '(CPUs have no float16 autocast)')
+    parser.add_argument(
+        '--channels-last',
+        action='store_true',
+        help='channels-last memory format for weights and inputs')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -57,6 +69,27 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parse_tool_args(parser, argv)
 
 
+def set_mixed_precision(optim_wrapper, dtype=None):
+    """Switch ``optim_wrapper`` to autocast training in place.
+
+    On a GPU: mmengine's ``AmpOptimWrapper`` (float16 with dynamic loss
+    scaling, or bfloat16). On a CPU, where that wrapper refuses to run and
+    autocast has only bfloat16: our ``AutocastOptimWrapper``.
+    """
+    import torch
+    if torch.cuda.is_available():
+        optim_wrapper.type = 'AmpOptimWrapper'
+        optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if dtype:
+            optim_wrapper.dtype = dtype
+    elif dtype == 'float16':
+        raise ConfigError('--amp-dtype float16 needs a CUDA GPU; on a CPU '
+                          'use bfloat16 (the default there)')
+    else:
+        optim_wrapper.type = 'mmpre_inception.engine.AutocastOptimWrapper'
+        optim_wrapper.dtype = 'bfloat16'
+
+
 def merge_args(cfg, args):
     """Apply the command-line options to the config."""
     if args.no_validate:
@@ -64,14 +97,12 @@ def merge_args(cfg, args):
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(
         args.config)
+    if args.amp_dtype and not args.amp:
+        raise ConfigError('--amp-dtype needs --amp')
     if args.amp:
-        import torch
-        if not torch.cuda.is_available():
-            raise ConfigError(
-                '--amp needs a CUDA GPU (mmengine AmpOptimWrapper); none '
-                'is available on this machine.')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        set_mixed_precision(cfg.optim_wrapper, args.amp_dtype)
+    if args.channels_last:
+        cfg.model.channels_last = True
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
