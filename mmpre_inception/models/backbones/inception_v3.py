@@ -238,7 +238,8 @@ class InceptionV3(BaseModule):
             dict(type='Constant', layer='BatchNorm2d', val=1)),
     ) -> None:
         super().__init__(
-            init_cfg=list(init_cfg) if init_cfg is not None else None)
+            init_cfg=list(init_cfg)
+            if isinstance(init_cfg, tuple) else init_cfg)
         num_stages = len(self.stage_layers)
         if isinstance(out_indices, int):
             out_indices = [out_indices]

@@ -38,7 +38,8 @@ class InceptionAux(BaseModule):
                      dict(type='TruncNormal', layer='Linear', std=0.001),
                  )) -> None:
         super().__init__(
-            init_cfg=list(init_cfg) if init_cfg is not None else None)
+            init_cfg=list(init_cfg)
+            if isinstance(init_cfg, tuple) else init_cfg)
         self.conv0 = BasicConv2d(in_channels, 128, 1)
         self.conv1 = BasicConv2d(128, 768, 5)
         self.fc = nn.Linear(768, num_classes)

@@ -1,0 +1,330 @@
+"""The training recipes act as their configs say."""
+import copy
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import REPO, perturb_batchnorm
+from mmengine.config import Config
+from mmengine.hooks import EMAHook, Hook
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import DefaultScope
+from mmengine.runner import Runner
+from mmpretrain.structures import DataSample
+
+from mmpre_inception.engine import RMSpropTF
+from mmpre_inception.registry import MODELS, PARAM_SCHEDULERS
+
+CONFIGS = osp.join(REPO, 'configs')
+MAIN_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb32_in1k.py')
+MODERN_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb64-mixup-randaug-cos_in1k.py')
+FINETUNE_CONFIG = osp.join(CONFIGS, 'finetune', 'inception_v3_1xb32_custom.py')
+TINY_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_shapes.py')
+
+
+@pytest.fixture(autouse=True)
+def scope():
+    with DefaultScope.overwrite_default_scope('mmpre_inception'):
+        yield
+
+
+def build_model(cfg, num_classes=10, **head):
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.head.update(num_classes=num_classes, **head)
+    model_cfg.data_preprocessor = dict(cfg.data_preprocessor,
+                                       num_classes=num_classes)
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    return model
+
+
+def samples(labels):
+    return [DataSample().set_gt_label(int(label)) for label in labels]
+
+
+# --- the paper's recipe (configs/inception_v3_8xb32_in1k.py) ---
+
+
+def test_rmsprop_tf_follows_tensorflows_rule():
+    """Three steps, with a learning-rate change, against the rule written
+    out in numpy: ms starts at 1, epsilon inside the root, lr inside the
+    momentum, L2 added to the gradient."""
+    generator = torch.Generator().manual_seed(0)
+    weight = torch.nn.Parameter(torch.randn(5, generator=generator))
+    optimizer = RMSpropTF([weight], lr=0.045, alpha=0.9, eps=1.0,
+                          momentum=0.9, weight_decay=4e-5)
+    w = weight.detach().double().numpy().copy()
+    ms, mom = np.ones_like(w), np.zeros_like(w)
+    for step, lr in enumerate([0.045, 0.045, 0.045 * 0.94]):
+        for group in optimizer.param_groups:
+            group['lr'] = lr
+        grad = torch.randn(5, generator=generator) * (step + 1)
+        weight.grad = grad.clone()
+        optimizer.step()
+        g = grad.double().numpy() + 4e-5 * w
+        ms = 0.9 * ms + 0.1 * g * g
+        mom = 0.9 * mom + lr * g / np.sqrt(ms + 1.0)
+        w = w - mom
+        np.testing.assert_allclose(weight.detach().numpy(), w, rtol=1e-6)
+
+
+def test_rmsprop_tf_rejects_bad_arguments():
+    with pytest.raises(ValueError, match='RMSpropTF: alpha must be in'):
+        RMSpropTF([torch.nn.Parameter(torch.zeros(1))], alpha=1.0)
+    with pytest.raises(ValueError, match='RMSpropTF: lr must be >= 0'):
+        RMSpropTF([torch.nn.Parameter(torch.zeros(1))], lr=-1)
+
+
+def test_paper_optimizer_and_weight_decay_groups():
+    cfg = Config.fromfile(MAIN_CONFIG)
+    model = build_model(cfg)
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    optimizer = optim_wrapper.optimizer
+    assert isinstance(optimizer, RMSpropTF)
+    decay = {}
+    for group in optimizer.param_groups:
+        assert (group['lr'], group['alpha'], group['eps'],
+                group['momentum']) == (0.045, 0.9, 1.0, 0.9)
+        for param in group['params']:
+            decay[param] = group['weight_decay']
+    for name, module in model.named_modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+            assert decay[module.weight] == 4e-5, name
+        if isinstance(module, torch.nn.BatchNorm2d):
+            assert decay[module.weight] == decay[module.bias] == 0.0, name
+        if isinstance(module, torch.nn.Linear):
+            assert decay[module.bias] == 0.0, name
+    assert optim_wrapper.clip_grad_kwargs == {'max_norm': 2.0}
+
+
+def test_paper_schedule_decays_by_094_every_two_epochs():
+    cfg = Config.fromfile(MAIN_CONFIG)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))],
+                                lr=0.045)
+    scheduler = PARAM_SCHEDULERS.build(
+        dict(cfg.param_scheduler, optimizer=optimizer))
+    seen = {}
+    for epoch in range(cfg.train_cfg.max_epochs):
+        seen[epoch] = optimizer.param_groups[0]['lr']
+        optimizer.step()
+        scheduler.step()
+    assert cfg.train_cfg.max_epochs == 100
+    for epoch in (0, 1, 2, 3, 4, 10, 11, 99):
+        assert seen[epoch] == pytest.approx(0.045 * 0.94**(epoch // 2),
+                                            rel=1e-9), epoch
+
+
+def test_clipping_bounds_the_gradient_norm():
+    cfg = Config.fromfile(MAIN_CONFIG)
+    model = build_model(cfg, dropout=0.0)
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    model.train()
+    images = torch.randn(2, 3, 80, 80, generator=torch.Generator().manual_seed(0))
+    losses = model(images, samples([1, 2]), mode='loss')
+    optim_wrapper.backward(1e4 * sum(losses.values()))
+
+    def grad_norm():
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        return torch.linalg.vector_norm(
+            torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+
+    assert grad_norm() > 100.0
+    optim_wrapper.step()
+    assert grad_norm() <= 2.0 + 1e-4
+
+
+def test_loss_is_label_smoothed_with_the_auxiliary_term():
+    cfg = Config.fromfile(MAIN_CONFIG)
+    model = build_model(cfg, num_classes=7, dropout=0.0)
+    model.train()
+    images = torch.randn(3, 3, 120, 120,
+                         generator=torch.Generator().manual_seed(1))
+    labels = torch.tensor([0, 4, 6])
+    losses = model(images, samples(labels), mode='loss')
+    assert set(losses) == {'loss_cls', 'loss_aux'}
+    feats = model.extract_feat(images)
+    smooth = F.one_hot(labels, 7) * 0.9 + 0.1 / 7
+
+    def smoothed_ce(logits):
+        return -(smooth * logits.log_softmax(dim=1)).sum(dim=1).mean()
+
+    torch.testing.assert_close(losses['loss_cls'],
+                               smoothed_ce(model.head.fc(feats[-1])))
+    torch.testing.assert_close(
+        losses['loss_aux'], 0.4 * smoothed_ce(model.head.AuxLogits(feats[0])))
+
+
+def test_auxiliary_classifier_is_batch_normalised_at_299():
+    """The paper's "BN-auxiliary": at 299x299 the auxiliary 5x5 conv sees a
+    5x5 map, so it is a fully connected layer, and it is batch-normalised."""
+    cfg = Config.fromfile(MAIN_CONFIG)
+    model = build_model(cfg)
+    aux_fc = model.head.AuxLogits.conv1
+    assert isinstance(aux_fc.bn, torch.nn.BatchNorm2d)
+    shapes = []
+    aux_fc.conv.register_forward_hook(
+        lambda module, args, out: shapes.append(
+            (tuple(args[0].shape), tuple(out.shape))))
+    model.train()
+    model(torch.randn(2, 3, 299, 299), samples([0, 1]), mode='loss')
+    assert shapes == [((2, 128, 5, 5), (2, 768, 1, 1))]
+
+
+class RecordWeights(Hook):
+    """Records the raw weights after each step and what validation sees."""
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.after_steps, self.at_validation = [], None
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        self.after_steps.append(copy.deepcopy(runner.model.state_dict()))
+
+    def before_val_epoch(self, runner):
+        self.at_validation = copy.deepcopy(runner.model.state_dict())
+
+
+@pytest.mark.slow
+def test_validation_uses_the_averaged_weights(shapes_root, tmp_path):
+    """EMA is recomputed here from the recorded raw weights (momentum 0.05
+    in the tiny config, BN statistics included) and must be exactly what
+    validation ran on, and differ from the raw weights."""
+    cfg = Config.fromfile(TINY_CONFIG)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.dataset.data_root = shapes_root
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.train_cfg.max_epochs = 1
+    cfg.work_dir = str(tmp_path)
+    (ema_cfg, ) = [h for h in cfg.custom_hooks if h['type'] is EMAHook]
+    momentum = ema_cfg['momentum']
+    runner = Runner.from_cfg(cfg)
+    recorder = RecordWeights()
+    runner.register_hook(recorder)
+    runner.train()
+
+    expected = copy.deepcopy(recorder.after_steps[0])
+    for state in recorder.after_steps[1:]:
+        for key, value in expected.items():
+            if value.is_floating_point():
+                value.lerp_(state[key], momentum)
+    raw = recorder.after_steps[-1]
+    seen = recorder.at_validation
+    assert len(recorder.after_steps) == 5
+    for key, value in expected.items():
+        if value.is_floating_point():
+            torch.testing.assert_close(seen[key], value, rtol=1e-5,
+                                       atol=1e-6, msg=key)
+    assert not torch.equal(seen['backbone.Conv2d_1a_3x3.conv.weight'],
+                           raw['backbone.Conv2d_1a_3x3.conv.weight'])
+    # Training goes on with the raw weights.
+    torch.testing.assert_close(runner.model.state_dict()
+                               ['backbone.Conv2d_1a_3x3.conv.weight'],
+                               raw['backbone.Conv2d_1a_3x3.conv.weight'])
+
+
+# --- today's recipe (configs/inception_v3_8xb64-mixup-randaug-cos_in1k.py) ---
+
+
+@pytest.mark.filterwarnings('ignore:Detected call of `scheduler.step')
+def test_modern_recipe_schedule_and_augments():
+    cfg = Config.fromfile(MODERN_CONFIG)
+    assert [step['type'].__name__ for step in
+            cfg.train_dataloader.dataset.pipeline] == [
+                'LoadImageFromFile', 'RandomResizedCrop', 'RandomFlip',
+                'RandAugment', 'RandomErasing', 'PackInputs']
+    model = build_model(cfg, num_classes=10)
+    optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+    assert isinstance(optimizer, torch.optim.AdamW)
+    assert optimizer.param_groups[0]['weight_decay'] == 0.05
+    iters_per_epoch = 10
+    lrs = lr_trace(cfg, model, iters_per_epoch, epochs=7)
+    assert lrs[0] == pytest.approx(5e-4 * 1e-3)
+    assert lrs[5 * iters_per_epoch - 1] < 5e-4
+    assert lrs[5 * iters_per_epoch] == pytest.approx(5e-4)
+    assert lrs[6 * iters_per_epoch] < 5e-4  # cosine decay has begun
+
+
+def lr_trace(cfg, model, iters_per_epoch, epochs):
+    """Learning rate at each iteration, stepping the schedulers as the
+    Runner does (iteration-based after conversion, epoch-based at epoch
+    ends)."""
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    schedulers = []
+    for scheduler_cfg in cfg.param_scheduler:
+        scheduler_cfg = dict(scheduler_cfg, optimizer=optim_wrapper)
+        cls = scheduler_cfg.pop('type')
+        if scheduler_cfg.pop('convert_to_iter_based', False):
+            schedulers.append(cls.build_iter_from_epoch(
+                epoch_length=iters_per_epoch, **scheduler_cfg))
+        else:
+            schedulers.append(cls(**scheduler_cfg))
+    lrs = []
+    for _ in range(epochs):
+        for _ in range(iters_per_epoch):
+            lrs.append(optim_wrapper.optimizer.param_groups[0]['lr'])
+            optim_wrapper.optimizer.step()
+            for scheduler in schedulers:
+                if not scheduler.by_epoch:
+                    scheduler.step()
+        for scheduler in schedulers:
+            if scheduler.by_epoch:
+                scheduler.step()
+    return lrs
+
+
+def test_modern_recipe_mixes_targets_in_a_training_step(shapes_root):
+    cfg = Config.fromfile(MODERN_CONFIG)
+    dataset_cfg = dict(cfg.train_dataloader.dataset, type='CustomDataset',
+                       data_root=shapes_root, ann_file='meta/train.txt',
+                       data_prefix='train')
+    dataset = Runner.build_dataloader(
+        dict(cfg.train_dataloader, dataset=dataset_cfg, batch_size=4,
+             num_workers=0, persistent_workers=False)).dataset
+    torch.manual_seed(0)
+    batch = [dataset[i] for i in (0, 4, 8, 12)]  # four classes
+    assert batch[0]['inputs'].shape == (3, 299, 299)
+    model = build_model(cfg, num_classes=10)
+    data = model.data_preprocessor(
+        dict(inputs=[b['inputs'] for b in batch],
+             data_samples=[b['data_samples'] for b in batch]), training=True)
+    scores = torch.stack([s.gt_score for s in data['data_samples']])
+    assert scores.shape == (4, 10)
+    torch.testing.assert_close(scores.sum(dim=1), torch.ones(4))
+    assert (scores.max(dim=1).values < 1).any()  # soft, mixed targets
+    model.train()
+    losses = model(data['inputs'], data['data_samples'], mode='loss')
+    assert set(losses) == {'loss_cls', 'loss_aux'}
+    assert all(torch.isfinite(v) for v in losses.values())
+
+
+# --- fine-tuning (configs/finetune/inception_v3_1xb32_custom.py) ---
+
+
+def test_finetune_loads_backbone_and_starts_a_new_classifier(tmp_path):
+    cfg = Config.fromfile(MAIN_CONFIG)
+    imagenet = build_model(cfg, num_classes=1000)
+    perturb_batchnorm(imagenet, torch.Generator().manual_seed(0))
+    checkpoint = str(tmp_path / 'imagenet.pth')
+    torch.save({'state_dict': imagenet.state_dict()}, checkpoint)
+
+    cfg = Config.fromfile(FINETUNE_CONFIG)
+    cfg.model.backbone.init_cfg.checkpoint = checkpoint
+    model = build_model(cfg, num_classes=3)
+    loaded = model.state_dict()
+    for key, value in imagenet.state_dict().items():
+        if key.startswith('backbone.'):
+            torch.testing.assert_close(loaded[key], value, msg=key)
+    assert model.head.fc.weight.shape == (3, 2048)
+    assert model.head.AuxLogits.fc.weight.shape == (3, 768)
+    # The new classifier starts from its own initialisation.
+    assert not torch.equal(model.head.AuxLogits.conv0.conv.weight,
+                           imagenet.head.AuxLogits.conv0.conv.weight)
+    groups = build_optim_wrapper(model, cfg.optim_wrapper).optimizer \
+        .param_groups
+    lr_of = {p: g['lr'] for g in groups for p in g['params']}
+    assert lr_of[model.backbone.Conv2d_1a_3x3.conv.weight] == \
+        pytest.approx(0.001)
+    assert lr_of[model.head.fc.weight] == pytest.approx(0.01)
