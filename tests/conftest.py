@@ -53,3 +53,29 @@ def perturb_batchnorm(model: torch.nn.Module, generator=None) -> None:
                                          + 0.5)
                 module.weight.copy_(torch.rand(n, generator=generator) + 0.5)
                 module.bias.copy_(torch.randn(n, generator=generator) * 0.1)
+
+
+TINY_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_shapes.py')
+
+
+@pytest.fixture(scope='session')
+def tiny_options(shapes_root):
+    """``--cfg-options`` that point TINY_CONFIG at the 40-image test data
+    set, plus any further ``key=value`` options; goes last on a command
+    line."""
+
+    def options(*extra: str) -> list:
+        roots = [f'{loader}.dataset.data_root={shapes_root}'
+                 for loader in ('train_dataloader', 'val_dataloader',
+                                'test_dataloader')]
+        return ['--cfg-options', *roots, *extra]
+
+    return options
+
+
+@pytest.fixture(scope='session')
+def one_epoch_run(tiny_options, tmp_path_factory):
+    work_dir = str(tmp_path_factory.mktemp('work'))
+    run_tool('tools/train.py', TINY_CONFIG, '--work-dir', work_dir,
+             *tiny_options('train_cfg.max_epochs=1'))
+    return work_dir

@@ -1,42 +1,15 @@
 """Train, resume and evaluate through the command-line tools."""
-import os
 import os.path as osp
 import pickle
 import re
 
 import pytest
 import torch
-from conftest import REPO, run_tool
+from conftest import TINY_CONFIG, run_tool
 
 pytestmark = pytest.mark.slow
 
 ITERS_PER_EPOCH = 5  # 40 training images, batch 8
-
-
-TINY_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_shapes.py')
-
-
-@pytest.fixture(scope='module')
-def tiny_options(shapes_root):
-    """``--cfg-options`` that point TINY_CONFIG at the 40-image test data
-    set, plus any further ``key=value`` options; goes last on a command
-    line."""
-
-    def options(*extra: str) -> list:
-        roots = [f'{loader}.dataset.data_root={shapes_root}'
-                 for loader in ('train_dataloader', 'val_dataloader',
-                                'test_dataloader')]
-        return ['--cfg-options', *roots, *extra]
-
-    return options
-
-
-@pytest.fixture(scope='module')
-def one_epoch_run(tiny_options, tmp_path_factory):
-    work_dir = str(tmp_path_factory.mktemp('work'))
-    run_tool('tools/train.py', TINY_CONFIG, '--work-dir', work_dir,
-             *tiny_options('train_cfg.max_epochs=1'))
-    return work_dir
 
 
 def test_train_writes_checkpoint_and_logs(one_epoch_run):

@@ -63,19 +63,28 @@ def adapt_to_machine(cfg: Config) -> Config:
     * ``persistent_workers`` is turned off for data loaders with
       ``num_workers=0``, where PyTorch's DataLoader refuses it.
     * Without CUDA, distributed runs use the gloo backend instead of nccl,
-      and wrap the model in ``CPUDistributedDataParallel``.
+      and wrap the model in ``CPUDistributedDataParallel``; ``sync_bn``
+      there is an error (torch's SyncBatchNorm runs on GPUs only).
 
     Args:
         cfg (Config): Config to change in place.
 
     Returns:
         Config: The same config.
+
+    Raises:
+        ConfigError: The config asks for something this machine lacks.
     """
     for name in DATALOADERS:
         loader = cfg.get(name)
         if loader and loader.get('num_workers', 0) == 0:
             loader['persistent_workers'] = False
     distributed = cfg.get('launcher', 'none') != 'none'
+    if distributed and cfg.get('sync_bn') and not torch.cuda.is_available():
+        raise ConfigError(
+            f"sync_bn={cfg.sync_bn!r} needs CUDA GPUs (torch's "
+            'SyncBatchNorm has no CPU kernel); remove sync_bn to train '
+            'with per-process BatchNorm on CPUs')
     if not torch.cuda.is_available():
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
         cfg.env_cfg.dist_cfg['backend'] = 'gloo'
@@ -91,19 +100,41 @@ def adapt_to_machine(cfg: Config) -> Config:
 
 
 def init_cpu_distributed(launcher: str) -> None:
-    """Start the gloo process group for a torchrun launch without GPUs.
+    """Start the gloo process group for a launch on machines without GPUs.
 
-    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` for the pytorch
-    launcher, which fails on CPU-only machines. A process group started here
-    makes the Runner skip its own initialisation.
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` for the
+    pytorch and slurm launchers, which fails on CPU-only machines. A
+    process group started here makes the Runner skip its own
+    initialisation. For slurm, the rendezvous comes from slurm's variables
+    as mmengine reads them: rank ``SLURM_PROCID`` of ``SLURM_NTASKS``, the
+    first host of ``SLURM_NODELIST`` as master, port ``MASTER_PORT``
+    (default 29500).
 
     Args:
         launcher (str): ``--launcher`` value.
     """
     import torch.distributed as dist
-    if launcher == 'pytorch' and not torch.cuda.is_available() and \
-            not dist.is_initialized():
-        dist.init_process_group(backend='gloo')
+    if launcher not in ('pytorch', 'slurm') or torch.cuda.is_available() \
+            or dist.is_initialized():
+        return
+    if launcher == 'slurm':
+        os.environ.update(
+            RANK=os.environ['SLURM_PROCID'],
+            WORLD_SIZE=os.environ['SLURM_NTASKS'],
+            LOCAL_RANK=os.environ['SLURM_LOCALID'])
+        os.environ.setdefault('MASTER_PORT', '29500')
+        if 'MASTER_ADDR' not in os.environ:
+            os.environ['MASTER_ADDR'] = first_slurm_host(
+                os.environ['SLURM_NODELIST'])
+    dist.init_process_group(backend='gloo')
+
+
+def first_slurm_host(node_list: str) -> str:
+    """The first host name of a slurm node list such as ``node[1-4]``."""
+    import subprocess
+    result = subprocess.run(['scontrol', 'show', 'hostnames', node_list],
+                            capture_output=True, text=True, check=True)
+    return result.stdout.split()[0]
 
 
 def shutdown_distributed() -> None:

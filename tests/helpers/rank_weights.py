@@ -1,0 +1,23 @@
+"""A hook for tests/configs/tiny_shapes_ranks.py: every rank saves its own
+parameters at the end of training (Runner checkpoints come from rank 0
+only), so a test can compare ranks."""
+import os.path as osp
+
+import torch
+from mmengine.dist import get_rank
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+
+class SaveRankParameters(Hook):
+    priority = 'LOWEST'
+
+    def after_train(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        parameters = {name: value.detach().clone()
+                      for name, value in model.named_parameters()}
+        torch.save(
+            dict(iter=runner.iter, parameters=parameters),
+            osp.join(runner.work_dir,
+                     f'rank{get_rank()}_iter{runner.iter}.pth'))

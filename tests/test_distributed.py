@@ -1,0 +1,149 @@
+"""dist_*.sh and slurm_*.sh on 2 CPU processes (gloo), as CI can run them."""
+import os
+import os.path as osp
+import pickle
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import REPO, TINY_CONFIG, run_tool
+
+from mmpre_inception.utils import ConfigError, adapt_to_machine, load_config
+
+pytestmark = pytest.mark.slow
+
+RANKS_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_shapes_ranks.py')
+ITERS_PER_EPOCH = 3  # 40 images, 2 ranks x batch 8: ceil(20 / 8)
+_port = 29500 + os.getpid() % 1000
+
+
+def run_script(*args: str, slurm: bool = False) -> subprocess.CompletedProcess:
+    """Run ``bash tools/<script> ...`` with a fresh rendezvous port."""
+    global _port
+    _port += 1
+    env = dict(os.environ, PORT=str(_port), PYTHON=sys.executable,
+               OMP_NUM_THREADS='1',
+               PYTHONPATH=osp.join(REPO, 'tests', 'helpers'))
+    if slurm:
+        env['PATH'] = osp.join(REPO, 'tests', 'fake_slurm') + os.pathsep + \
+            env['PATH']
+        env.update(GPUS='2', GPUS_PER_NODE='0', TASKS_PER_NODE='2',
+                   CPUS_PER_TASK='1')
+    result = subprocess.run(['bash', *args], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, (result.stdout[-2000:] +
+                                    result.stderr[-4000:])
+    return result
+
+
+def load_predictions(path: str) -> list:
+    with open(path, 'rb') as f:
+        return pickle.load(f)
+
+
+def assert_same_predictions(got: list, expected: list, size: int) -> None:
+    assert [p['sample_idx'] for p in got] == list(range(size))
+    for a, b in zip(got, expected):
+        assert a['img_path'] == b['img_path']
+        torch.testing.assert_close(a['pred_score'], b['pred_score'],
+                                   rtol=1e-4, atol=1e-6)
+
+
+@pytest.fixture(scope='module')
+def single_process_predictions(one_epoch_run, tiny_options, tmp_path_factory):
+    """Predictions of one process on the first 19 validation images: 19
+    does not divide by 2, so the sampler pads one rank."""
+    out = str(tmp_path_factory.mktemp('single') / 'single.pkl')
+    run_tool('tools/test.py', TINY_CONFIG,
+             osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
+             osp.dirname(out), '--out', out,
+             *tiny_options('test_dataloader.dataset.indices=19'))
+    return load_predictions(out)
+
+
+def test_dist_test_scores_every_sample_once(one_epoch_run, tiny_options,
+                                            single_process_predictions,
+                                            tmp_path):
+    out = str(tmp_path / 'dist.pkl')
+    result = run_script('tools/dist_test.sh', TINY_CONFIG,
+                        osp.join(one_epoch_run, 'epoch_1.pth'), '2',
+                        '--work-dir', str(tmp_path), '--out', out,
+                        *tiny_options('test_dataloader.dataset.indices=19'))
+    assert result.stdout.count('Evaluated ') == 1  # rank 0 reports
+    assert_same_predictions(load_predictions(out),
+                            single_process_predictions, 19)
+
+
+def test_slurm_test_scores_every_sample_once(one_epoch_run, tiny_options,
+                                             single_process_predictions,
+                                             tmp_path):
+    out = str(tmp_path / 'slurm.pkl')
+    result = run_script('tools/slurm_test.sh', 'partition', 'job',
+                        TINY_CONFIG, osp.join(one_epoch_run, 'epoch_1.pth'),
+                        '--work-dir', str(tmp_path), '--out', out,
+                        *tiny_options('test_dataloader.dataset.indices=19'),
+                        slurm=True)
+    assert result.stdout.count('Evaluated ') == 1
+    assert_same_predictions(load_predictions(out),
+                            single_process_predictions, 19)
+
+
+def rank_parameters(work_dir: str, iteration: int) -> list:
+    return [torch.load(osp.join(work_dir, f'rank{rank}_iter{iteration}.pth'),
+                       weights_only=True)['parameters'] for rank in (0, 1)]
+
+
+def assert_ranks_identical(work_dir: str, iteration: int) -> None:
+    rank0, rank1 = rank_parameters(work_dir, iteration)
+    assert rank0.keys() == rank1.keys()
+    for name in rank0:
+        assert torch.equal(rank0[name], rank1[name]), name
+
+
+def test_dist_train_keeps_ranks_identical_and_resumes(tiny_options,
+                                                      tmp_path):
+    """Two ranks train one epoch with identical parameters; a distributed
+    --resume then goes on from that checkpoint to epoch 2."""
+    work_dir = str(tmp_path)
+    run_script('tools/dist_train.sh', RANKS_CONFIG, '2', '--work-dir',
+               work_dir, *tiny_options('train_cfg.max_epochs=1'))
+    assert_ranks_identical(work_dir, ITERS_PER_EPOCH)
+    initial = torch.load(osp.join(work_dir, 'epoch_1.pth'),
+                         weights_only=True)
+    assert initial['meta']['iter'] == ITERS_PER_EPOCH
+
+    result = run_script('tools/dist_train.sh', RANKS_CONFIG, '2',
+                        '--work-dir', work_dir, '--resume', *tiny_options())
+    log = result.stdout + result.stderr
+    assert re.search(rf'resumed epoch: 1, iter: {ITERS_PER_EPOCH}', log), \
+        log[-3000:]
+    assert_ranks_identical(work_dir, 2 * ITERS_PER_EPOCH)
+    final = torch.load(osp.join(work_dir, 'epoch_2.pth'), weights_only=True)
+    assert final['meta']['iter'] == 2 * ITERS_PER_EPOCH
+    # The resumed ranks trained on: their weights moved from epoch 1's.
+    rank0, _ = rank_parameters(work_dir, 2 * ITERS_PER_EPOCH)
+    # EMAHook saves the raw weights as ema_state_dict ('module.' keys)
+    # and the average as state_dict.
+    name = 'backbone.Conv2d_1a_3x3.conv.weight'
+    assert not torch.equal(rank0[name],
+                           initial['ema_state_dict']['module.' + name])
+
+
+def test_slurm_train_runs_two_ranks(tiny_options, tmp_path):
+    work_dir = str(tmp_path)
+    run_script('tools/slurm_train.sh', 'partition', 'job', RANKS_CONFIG,
+               work_dir, *tiny_options('train_cfg.max_epochs=1'), slurm=True)
+    assert_ranks_identical(work_dir, ITERS_PER_EPOCH)
+    assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path')
+def test_sync_bn_on_cpus_is_a_clear_error():
+    cfg = load_config(TINY_CONFIG, {'sync_bn': 'torch'})
+    cfg.launcher = 'pytorch'
+    with pytest.raises(ConfigError, match=r"sync_bn='torch' needs CUDA GPUs"):
+        adapt_to_machine(cfg)
+    cfg.launcher = 'none'  # one process: mmengine keeps plain BatchNorm
+    adapt_to_machine(cfg)
