@@ -328,3 +328,27 @@ def test_finetune_loads_backbone_and_starts_a_new_classifier(tmp_path):
     assert lr_of[model.backbone.Conv2d_1a_3x3.conv.weight] == \
         pytest.approx(0.001)
     assert lr_of[model.head.fc.weight] == pytest.approx(0.01)
+
+
+@pytest.mark.slow
+def test_finetune_config_trains_on_a_folder_data_set(shapes_root, tmp_path):
+    """tools/train.py with the fine-tuning config on class folders (the
+    generated train/ split), from a saved 1000-class checkpoint."""
+    from conftest import run_tool
+    cfg = Config.fromfile(MAIN_CONFIG)
+    checkpoint = str(tmp_path / 'imagenet.pth')
+    torch.save({'state_dict': build_model(cfg, num_classes=1000)
+                .state_dict()}, checkpoint)
+    run_tool(
+        'tools/train.py', FINETUNE_CONFIG, '--work-dir', str(tmp_path),
+        '--cfg-options', f'model.backbone.init_cfg.checkpoint={checkpoint}',
+        'model.head.num_classes=10', 'data_preprocessor.num_classes=10',
+        f'train_dataloader.dataset.data_root={shapes_root}',
+        f'val_dataloader.dataset.data_root={shapes_root}',
+        # the generated val/ split is flat, labelled by meta/val.txt
+        'val_dataloader.dataset.ann_file=meta/val.txt',
+        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
+        'train_dataloader.batch_size=20', 'train_cfg.max_epochs=1')
+    state = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
+    assert state['meta']['iter'] == 2
+    assert state['state_dict']['head.fc.weight'].shape == (10, 2048)
