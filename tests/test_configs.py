@@ -24,8 +24,11 @@ def test_evaluation_matches_mmpretrain():
     def type_name(value):
         # Ours names classes, theirs strings; mmpretrain 1.x renamed
         # PackClsInputs to PackInputs.
+        # Our LoadImageFromFileChecked decodes as mmcv's LoadImageFromFile
+        # does (tests/test_bad_input.py compares the pixels).
         name = value if isinstance(value, str) else value.__name__
-        return name.replace('PackClsInputs', 'PackInputs')
+        return name.replace('PackClsInputs', 'PackInputs').replace(
+            'LoadImageFromFileChecked', 'LoadImageFromFile')
 
     def steps(pipeline):
         return [{**step, 'type': type_name(step['type'])}

@@ -233,7 +233,7 @@ def test_modern_recipe_schedule_and_augments():
     cfg = Config.fromfile(MODERN_CONFIG)
     assert [step['type'].__name__ for step in
             cfg.train_dataloader.dataset.pipeline] == [
-                'LoadImageFromFile', 'RandomResizedCrop', 'RandomFlip',
+                'LoadImageFromFileChecked', 'RandomResizedCrop', 'RandomFlip',
                 'RandAugment', 'RandomErasing', 'PackInputs']
     model = build_model(cfg, num_classes=10)
     optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer

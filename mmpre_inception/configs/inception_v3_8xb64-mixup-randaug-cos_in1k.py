@@ -14,12 +14,14 @@ with read_base():
     from ._base_.default_runtime import *
     from ._base_.models.inception_v3 import *
 
-from mmcv.transforms import LoadImageFromFile, RandomFlip
+from mmcv.transforms import RandomFlip
 from mmengine.optim import CosineAnnealingLR, LinearLR, OptimWrapper
 from mmpretrain.datasets import (PackInputs, RandAugment, RandomErasing,
                                  RandomResizedCrop)
 from mmpretrain.models import CutMix, LabelSmoothLoss, Mixup
 from torch.optim import AdamW
+
+from mmpre_inception.datasets import LoadImageFromFileChecked
 
 max_epochs = 300
 warmup_epochs = 5
@@ -35,7 +37,7 @@ model.train_cfg = dict(
               dict(type=CutMix, alpha=1.0)])
 
 train_pipeline = [
-    dict(type=LoadImageFromFile),
+    dict(type=LoadImageFromFileChecked),
     dict(type=RandomResizedCrop, scale=299, backend='pillow',
          interpolation='bicubic'),
     dict(type=RandomFlip, prob=0.5, direction='horizontal'),

@@ -1,25 +1,26 @@
 # The demo config shrunk for tests: 80x80 inputs, batch 8, 2 epochs. Tests
 # point the data loaders at their generated data with --cfg-options
-# (tests/test_tools.py: tiny_args).
+# (tests/conftest.py: tiny_options).
 from mmengine.config import read_base
 
 with read_base():
     from ...configs.demo.inception_v3_1xb16_shapes import *
 
-from mmcv.transforms import LoadImageFromFile
 from mmpretrain.datasets import (CenterCrop, PackInputs, RandomResizedCrop,
                                  ResizeEdge)
+
+from mmpre_inception.datasets import LoadImageFromFileChecked
 
 input_size = 80
 train_dataloader.batch_size = 8
 train_dataloader.dataset.pipeline = [
-    dict(type=LoadImageFromFile),
+    dict(type=LoadImageFromFileChecked),
     dict(type=RandomResizedCrop, scale=input_size),
     dict(type=PackInputs),
 ]
 val_dataloader.batch_size = 8
 val_dataloader.dataset.pipeline = [
-    dict(type=LoadImageFromFile),
+    dict(type=LoadImageFromFileChecked),
     dict(type=ResizeEdge, scale=input_size, edge='short'),
     dict(type=CenterCrop, crop_size=input_size),
     dict(type=PackInputs),

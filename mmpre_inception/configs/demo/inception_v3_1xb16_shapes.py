@@ -8,12 +8,14 @@ from mmengine.config import read_base
 with read_base():
     from ..inception_v3_8xb32_in1k import *
 
-from mmcv.transforms import LoadImageFromFile, RandomFlip
+from mmcv.transforms import RandomFlip
 from mmengine.hooks import EMAHook
 from mmengine.optim import CosineAnnealingLR, OptimWrapper
 from mmpretrain.datasets import (CenterCrop, CustomDataset, PackInputs,
                                  RandomResizedCrop, ResizeEdge)
 from torch.optim import AdamW
+
+from mmpre_inception.datasets import LoadImageFromFileChecked
 
 data_root = 'work_dirs/demo/data'
 # The ten classes of mmpre_inception.datasets.SHAPES, in label order.
@@ -27,14 +29,14 @@ model.head.num_classes = len(classes)
 data_preprocessor.num_classes = len(classes)
 
 train_pipeline = [
-    dict(type=LoadImageFromFile),
+    dict(type=LoadImageFromFileChecked),
     dict(type=RandomResizedCrop, scale=input_size,
          crop_ratio_range=(0.5, 1.0)),
     dict(type=RandomFlip, prob=0.5, direction='horizontal'),
     dict(type=PackInputs),
 ]
 test_pipeline = [
-    dict(type=LoadImageFromFile),
+    dict(type=LoadImageFromFileChecked),
     dict(type=ResizeEdge, scale=input_size, edge='short'),
     dict(type=CenterCrop, crop_size=input_size),
     dict(type=PackInputs),

@@ -3,11 +3,13 @@
 # The test pipeline and preprocessor are mmpretrain's Inception V3 evaluation
 # (short edge 342, centre crop 299, ImageNet mean/std on RGB), so converted
 # weights reproduce the published accuracy.
-from mmcv.transforms import LoadImageFromFile, RandomFlip
+from mmcv.transforms import RandomFlip
 from mmengine.dataset import DefaultSampler
 from mmpretrain.datasets import (CenterCrop, ImageNet, PackInputs,
                                  RandomResizedCrop, ResizeEdge)
 from mmpretrain.evaluation import Accuracy
+
+from mmpre_inception.datasets import LoadImageFromFileChecked
 
 data_root = 'data/imagenet'
 
@@ -20,14 +22,14 @@ data_preprocessor = dict(
 )
 
 train_pipeline = [
-    dict(type=LoadImageFromFile),
+    dict(type=LoadImageFromFileChecked),
     dict(type=RandomResizedCrop, scale=299),
     dict(type=RandomFlip, prob=0.5, direction='horizontal'),
     dict(type=PackInputs),
 ]
 
 test_pipeline = [
-    dict(type=LoadImageFromFile),
+    dict(type=LoadImageFromFileChecked),
     dict(type=ResizeEdge, scale=342, edge='short'),
     dict(type=CenterCrop, crop_size=299),
     dict(type=PackInputs),

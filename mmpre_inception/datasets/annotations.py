@@ -1,0 +1,108 @@
+"""Check annotation files before a run starts, naming the line at fault.
+
+mmpretrain reads ``meta/*.txt`` lines as ``<image path> <label>`` and fails
+deep inside a worker, or not at all (a label of 1000 for 1000 classes only
+breaks the loss on a GPU, a missing image only when it is reached).
+"""
+import os.path as osp
+from typing import Optional
+
+from mmengine.logging import print_log
+
+
+class AnnotationError(ValueError):
+    """An annotation file has a bad line."""
+
+
+def check_annotation_file(ann_file: str,
+                          image_dir: str,
+                          num_classes: Optional[int] = None,
+                          missing_images_ok: bool = False) -> int:
+    """Check every line of an mmpretrain annotation file.
+
+    Args:
+        ann_file (str): The file, lines of ``<image path> <label>``.
+        image_dir (str): Directory the image paths are relative to.
+        num_classes (int, optional): Labels must be in ``[0, num_classes)``.
+        missing_images_ok (bool): Only warn about images that do not exist
+            (``--skip-unreadable`` skips them later). Defaults to False.
+
+    Returns:
+        int: Number of samples.
+
+    Raises:
+        AnnotationError: The first bad line, as ``FILE:LINE: reason``.
+
+    Example:
+        >>> check_annotation_file('data/imagenet/meta/val.txt',
+        ...                       'data/imagenet/val', 1000)  # doctest: +SKIP
+        50000
+    """
+    if not osp.isfile(ann_file):
+        raise AnnotationError(f'annotation file not found: {ann_file}')
+    count = 0
+    missing = []
+    with open(ann_file, encoding='utf-8') as f:
+        for number, line in enumerate(f, start=1):
+            line = line.strip()
+            where = f'{ann_file}:{number}'
+            if not line:  # mmpretrain's reader fails on these too
+                raise AnnotationError(f'{where}: empty line')
+            columns = line.rsplit(' ', 1)
+            if len(columns) != 2:
+                raise AnnotationError(
+                    f'{where}: expected "<image path> <label>", got '
+                    f'{len(line.split())} column: {line!r}')
+            path, label_text = columns
+            try:
+                label = int(label_text)
+            except ValueError:
+                raise AnnotationError(
+                    f'{where}: label {label_text!r} is not an integer') \
+                    from None
+            if label < 0 or (num_classes is not None
+                             and label >= num_classes):
+                raise AnnotationError(
+                    f'{where}: label {label} is outside 0..'
+                    f'{num_classes - 1 if num_classes else "N"} '
+                    f'(num_classes={num_classes})')
+            if not osp.isfile(osp.join(image_dir, path)):
+                if not missing_images_ok:
+                    raise AnnotationError(
+                        f'{where}: image not found: '
+                        f'{osp.join(image_dir, path)}')
+                missing.append(where)
+            count += 1
+    if missing:
+        print_log(
+            f'{len(missing)} images listed in {ann_file} do not exist and '
+            f'will be skipped (first: {missing[0]})',
+            logger='current', level=30)
+    return count
+
+
+def check_dataset_annotations(dataset_cfg: dict,
+                              num_classes: Optional[int] = None,
+                              missing_images_ok: bool = False) -> None:
+    """Run :func:`check_annotation_file` on a data set config's
+    ``ann_file``, if it has one (a folder-per-class data set has none).
+
+    Args:
+        dataset_cfg (dict): A data set config with ``data_root``,
+            ``ann_file`` and ``data_prefix`` as mmpretrain reads them; a
+            ``SkipUnreadableImages`` wrapper is looked through.
+        num_classes (int, optional): Number of classes of the model.
+        missing_images_ok (bool): See :func:`check_annotation_file`.
+    """
+    if 'dataset' in dataset_cfg and 'ann_file' not in dataset_cfg:
+        dataset_cfg = dataset_cfg['dataset']
+    ann_file = dataset_cfg.get('ann_file')
+    if not ann_file:
+        return
+    data_root = dataset_cfg.get('data_root') or ''
+    prefix = dataset_cfg.get('data_prefix') or ''
+    if isinstance(prefix, dict):
+        prefix = prefix.get('img_path', '')
+    check_annotation_file(
+        osp.join(data_root, ann_file), osp.join(data_root, prefix),
+        num_classes, missing_images_ok)
