@@ -17,14 +17,20 @@ import mmengine
 from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 from mmengine.evaluator import DumpResults
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import mmpre_inception  # noqa: F401 (checkpoint allow-list)
 import mmpre_inception.models  # noqa: F401 (registers our modules)
-from mmpre_inception.utils import (ConfigError, adapt_to_machine,
-                                   add_launcher_arguments, default_work_dir,
-                                   init_cpu_distributed, load_config,
-                                   parse_tool_args, shutdown_distributed)
+from mmpre_inception.datasets import AnnotationError, UnreadableImageError
+from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
+                                   ConfigError, adapt_to_machine,
+                                   add_launcher_arguments, check_annotations,
+                                   check_state_dict_matches, default_work_dir,
+                                   enable_skip_unreadable,
+                                   init_cpu_distributed, load_checkpoint_file,
+                                   load_config, one_line, parse_tool_args,
+                                   shutdown_distributed, state_dict_of)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,6 +68,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='channels-last memory format for weights and inputs')
     parser.add_argument(
+        '--skip-unreadable',
+        action='store_true',
+        help='skip (and log) unreadable images instead of stopping; the '
+        'summary says how many samples were scored')
+    parser.add_argument(
         '--no-pin-memory',
         action='store_true',
         help='do not pin memory in the data loader')
@@ -92,30 +103,47 @@ def merge_args(cfg, args):
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
     if args.channels_last:
         cfg.model.channels_last = True
+    if args.skip_unreadable:
+        enable_skip_unreadable(cfg, ('test_dataloader', ))
     return adapt_to_machine(cfg)
 
 
 def evaluate(cfg, args) -> dict:
-    """Run the test loop; the Runner (and its DDP wrapper) is released on
-    return, before the process group is destroyed."""
+    """Check the checkpoint against the model, then run the test loop; the
+    Runner (and its DDP wrapper) is released on return."""
     runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    check_state_dict_matches(
+        model, state_dict_of(load_checkpoint_file(args.checkpoint)),
+        args.checkpoint, optional=INFERENCE_OPTIONAL)
     if args.out and args.out_item in (None, 'pred'):
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
-    return runner.test()
+    metrics = runner.test()
+    if args.skip_unreadable:
+        hub = runner.message_hub
+        metrics['scored'] = hub.get_info('test/scored')
+        metrics['unreadable'] = hub.get_info('test/unreadable')
+    return metrics
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         cfg = merge_args(load_config(args.config, args.cfg_options), args)
-    except ConfigError as error:
+        check_annotations(cfg, ('test_dataloader', ),
+                          missing_images_ok=args.skip_unreadable)
+    except (ConfigError, AnnotationError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     init_cpu_distributed(args.launcher)
     try:
         metrics = evaluate(cfg, args)
         reporting = is_main_process()  # every rank is "main" after shutdown
+    except (CheckpointError, UnreadableImageError) as error:
+        print(f'error: {one_line(error)}', file=sys.stderr)
+        return 1
     finally:
         shutdown_distributed()
     if not reporting:
@@ -126,6 +154,9 @@ def main(argv=None) -> int:
             json.dump(metrics, f, indent=2)
     summary = '  '.join(f'{key}: {value:.2f}' for key, value in
                         metrics.items() if isinstance(value, float))
+    if args.skip_unreadable:
+        summary += (f'  (scored {metrics["scored"]} samples, skipped '
+                    f'{metrics["unreadable"]} unreadable)')
     print(f'Evaluated {args.checkpoint}: {summary}')
     return 0
 

@@ -9,14 +9,21 @@ import argparse
 import sys
 
 from mmengine.config import DictAction
-from mmengine.runner import Runner
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner, find_latest_checkpoint
 
 import mmpre_inception  # noqa: F401 (checkpoint allow-list)
 import mmpre_inception.models  # noqa: F401 (registers our modules)
-from mmpre_inception.utils import (ConfigError, adapt_to_machine,
-                                   add_launcher_arguments, default_work_dir,
-                                   init_cpu_distributed, load_config,
-                                   parse_tool_args, shutdown_distributed)
+from mmpre_inception.datasets import AnnotationError, UnreadableImageError
+from mmpre_inception.engine import NonFiniteLossError
+from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
+                                   ConfigError, adapt_to_machine,
+                                   add_launcher_arguments, check_annotations,
+                                   check_state_dict_matches, default_work_dir,
+                                   enable_skip_unreadable,
+                                   init_cpu_distributed, load_checkpoint_file,
+                                   load_config, one_line, parse_tool_args,
+                                   shutdown_distributed, state_dict_of)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -60,6 +67,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--no-persistent-workers',
         action='store_true',
         help='do not keep data loader workers between epochs')
+    parser.add_argument(
+        '--skip-unreadable',
+        action='store_true',
+        help='skip (and log) unreadable images instead of stopping')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -109,6 +120,8 @@ def merge_args(cfg, args):
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
+    if args.skip_unreadable:
+        enable_skip_unreadable(cfg)
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
         if not loader:
@@ -120,16 +133,45 @@ def merge_args(cfg, args):
     return adapt_to_machine(cfg)
 
 
+def checkpoint_to_check(cfg):
+    """The checkpoint this run will load, and the keys it may lack."""
+    if cfg.get('resume'):
+        path = cfg.get('load_from') or find_latest_checkpoint(cfg.work_dir)
+        return path, ()
+    # Starting from weights (not resuming): a missing auxiliary classifier
+    # starts from its initialisation.
+    return cfg.get('load_from'), INFERENCE_OPTIONAL
+
+
+def train(cfg) -> None:
+    """Build the Runner, check the checkpoint it will load, and train; the
+    Runner (and its DDP wrapper) is released on return."""
+    runner = Runner.from_cfg(cfg)
+    path, optional = checkpoint_to_check(cfg)
+    if path:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        check_state_dict_matches(
+            model, state_dict_of(load_checkpoint_file(path)), path, optional)
+    runner.train()
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         cfg = merge_args(load_config(args.config, args.cfg_options), args)
-    except ConfigError as error:
+        check_annotations(cfg, ('train_dataloader', 'val_dataloader'),
+                          missing_images_ok=args.skip_unreadable)
+    except (ConfigError, AnnotationError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     init_cpu_distributed(args.launcher)
     try:
-        Runner.from_cfg(cfg).train()
+        train(cfg)
+    except (CheckpointError, UnreadableImageError,
+            NonFiniteLossError) as error:
+        print(f'error: {one_line(error)}', file=sys.stderr)
+        return 1
     finally:
         shutdown_distributed()
     return 0

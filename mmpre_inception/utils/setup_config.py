@@ -53,8 +53,53 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     except Exception as error:  # mmengine raises many kinds on bad syntax
         raise ConfigError(f'cannot read config {path}: {error}') from error
     if cfg_options:
+        for key in cfg_options:
+            check_option_key(cfg, key)
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def check_option_key(cfg: Config, key: str) -> None:
+    """Refuse a ``--cfg-options`` key that is probably a typo.
+
+    Every part of ``key`` but the last must exist in the config; the last
+    may be new (``sync_bn=torch``, ``dataset.indices=100``) unless it is
+    one letter or so away from an existing key, which is a typo of it.
+
+    Args:
+        cfg (Config): The config the option applies to.
+        key (str): Dotted key, e.g. ``train_cfg.max_epochs``.
+
+    Raises:
+        ConfigError: Naming the key, the part not found and the closest
+            existing name.
+    """
+    import difflib
+    node = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+    parts = key.split('.')
+    for depth, part in enumerate(parts):
+        is_last = depth == len(parts) - 1
+        where = '.'.join(parts[:depth]) or 'the config'
+        if isinstance(node, (list, tuple)):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(
+                    f'--cfg-options {key}: {where} is a list of '
+                    f'{len(node)}; {part!r} is not an index of it')
+            node = node[int(part)]
+            continue
+        if not isinstance(node, dict):
+            raise ConfigError(f'--cfg-options {key}: {where} is a '
+                              f'{type(node).__name__}, not a dict')
+        if part in node:
+            node = node[part]
+            continue
+        close = difflib.get_close_matches(part, [str(k) for k in node],
+                                          n=1, cutoff=0.8)
+        if is_last and not close:
+            return  # a new key
+        hint = f" (did you mean '{close[0]}'?)" if close else ''
+        raise ConfigError(f'--cfg-options {key}: {where} has no key '
+                          f'{part!r}{hint}')
 
 
 def adapt_to_machine(cfg: Config) -> Config:

@@ -6,6 +6,8 @@ from mmengine.visualization import LocalVisBackend
 from mmpretrain.engine import VisualizationHook
 from mmpretrain.visualization import UniversalVisualizer
 
+from mmpre_inception.engine import EpochSeedHook, NonFiniteLossHook
+
 default_scope = 'mmpre_inception'
 
 default_hooks = dict(
@@ -15,6 +17,11 @@ default_hooks = dict(
     checkpoint=dict(type=CheckpointHook, interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type=DistSamplerSeedHook),
     visualization=dict(type=VisualizationHook, enable=False),
+    # A NaN or infinite loss stops training before the update
+    # (action='skip' skips that update instead).
+    nonfinite_loss=dict(type=NonFiniteLossHook, action='raise'),
+    # Seeds per epoch, so that --resume continues exactly.
+    epoch_seed=dict(type=EpochSeedHook),
 )
 
 env_cfg = dict(

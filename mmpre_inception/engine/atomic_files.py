@@ -1,0 +1,66 @@
+"""Atomic writes for every local file mmengine saves (checkpoints and
+``last_checkpoint`` included).
+
+mmengine's ``LocalBackend`` opens the final path and writes into it, so a
+crash or a full disk while a checkpoint is being saved leaves a truncated
+``epoch_N.pth``, and ``last_checkpoint`` may already name it. The backend
+here writes a temporary file in the same folder, flushes and fsyncs it,
+and renames it over the final name, which POSIX makes atomic: readers see
+the old file or the new one, never a part. Importing ``mmpre_inception``
+registers it for local paths.
+"""
+import os
+import os.path as osp
+import tempfile
+from pathlib import Path
+from typing import Union
+
+from mmengine.fileio import LocalBackend, register_backend
+
+
+def write_atomically(data: bytes, filepath: Union[str, Path]) -> None:
+    """Write ``data`` to ``filepath`` through a temporary file and a
+    rename; on any failure the temporary file is removed and the previous
+    ``filepath`` (if any) is left as it was.
+
+    Args:
+        data (bytes): Content.
+        filepath (str | Path): Destination.
+    """
+    folder = osp.dirname(osp.abspath(filepath))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(
+        dir=folder, prefix=f'.{osp.basename(filepath)}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_path, filepath)
+    except BaseException:
+        if osp.exists(tmp_path):
+            os.remove(tmp_path)
+        raise
+    # Make the rename itself durable.
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's ``LocalBackend`` whose ``put`` and ``put_text`` write
+    atomically (see :func:`write_atomically`)."""
+
+    def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
+        write_atomically(obj, filepath)
+
+    def put_text(self, obj: str, filepath: Union[str, Path],
+                 encoding: str = 'utf-8') -> None:
+        write_atomically(obj.encode(encoding), filepath)
+
+
+def use_atomic_local_files() -> None:
+    """Register :class:`AtomicLocalBackend` for local paths; idempotent."""
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')

@@ -1,0 +1,76 @@
+"""Stop (or skip the update) on a NaN or infinite loss, before it lands."""
+import torch
+import torch.distributed as dist
+from mmengine.dist import is_distributed
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+
+from mmpre_inception.registry import HOOKS
+
+
+class NonFiniteLossError(RuntimeError):
+    """Training met a NaN or infinite loss and stopped before updating."""
+
+
+@HOOKS.register_module()
+class NonFiniteLossHook(Hook):
+    """Checks the loss before every optimizer update.
+
+    A NaN or infinite loss would turn every weight it touches into NaN,
+    and then the weight average and the next checkpoints. This hook wraps
+    ``optim_wrapper.update_params`` so the check happens before the
+    backward pass and the step: nothing is updated, and then either
+    training stops with :class:`NonFiniteLossError` naming the iteration
+    (``action='raise'``), or the step is skipped and logged
+    (``action='skip'``). In distributed runs the ranks agree first, so all
+    of them stop or skip together.
+
+    Args:
+        action (str): ``'raise'`` (default) or ``'skip'``.
+
+    Example:
+        >>> default_hooks = dict(nonfinite_loss=dict(
+        ...     type=NonFiniteLossHook, action='skip'))
+    """
+    priority = 'VERY_HIGH'
+
+    def __init__(self, action: str = 'raise') -> None:
+        if action not in ('raise', 'skip'):
+            raise ValueError(f"NonFiniteLossHook: action must be 'raise' "
+                             f"or 'skip', got {action!r}")
+        self.action = action
+        self.skipped = 0
+
+    def before_train(self, runner) -> None:
+        optim_wrapper = runner.optim_wrapper
+        update_params = optim_wrapper.update_params
+
+        def checked_update_params(loss: torch.Tensor, *args, **kwargs):
+            if self._all_finite(loss):
+                return update_params(loss, *args, **kwargs)
+            where = (f'iteration {runner.iter + 1} (epoch {runner.epoch + 1})'
+                     if runner.train_loop is not None else 'this iteration')
+            value = loss.detach().float().cpu().item()
+            if self.action == 'raise':
+                raise NonFiniteLossError(
+                    f'loss is {value} at {where}; training stopped before '
+                    'the update, so the weights, the weight average and the '
+                    'saved checkpoints are from before it. Lower the '
+                    'learning rate or check the data, or set '
+                    "default_hooks.nonfinite_loss.action='skip'.")
+            self.skipped += 1
+            optim_wrapper.zero_grad()
+            print_log(f'loss is {value} at {where}: update skipped '
+                      f'({self.skipped} so far)', logger='current',
+                      level=30)
+
+        optim_wrapper.update_params = checked_update_params
+
+    @staticmethod
+    def _all_finite(loss: torch.Tensor) -> bool:
+        finite = torch.isfinite(loss.detach()).all().float().reshape(1)
+        if is_distributed():
+            if dist.get_backend() == 'nccl':
+                finite = finite.cuda()
+            dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+        return bool(finite.item() == 1.0)

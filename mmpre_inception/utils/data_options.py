@@ -1,0 +1,84 @@
+"""Data checks and options shared by ``tools/train.py`` and
+``tools/test.py``."""
+from typing import Sequence
+
+from mmcv.transforms import LoadImageFromFile
+from mmengine.config import Config
+
+from mmpre_inception.datasets import (LoadImageFromFileChecked,
+                                      SkipUnreadableImages,
+                                      check_dataset_annotations,
+                                      collate_skipping_unreadable)
+from mmpre_inception.engine import UnreadableImagesHook
+
+
+def _is(step_type, cls) -> bool:
+    return step_type is cls or step_type in (cls.__name__,
+                                             f'mmcv.{cls.__name__}')
+
+
+def enable_skip_unreadable(cfg: Config,
+                           loaders: Sequence[str] = ('train_dataloader',
+                                                     'val_dataloader',
+                                                     'test_dataloader')
+                           ) -> None:
+    """Make ``loaders`` skip unreadable images instead of stopping: the
+    image loader logs and drops them, the data set hands the drop to the
+    data loader, the collate function leaves them out, and a hook reports
+    the count (``--skip-unreadable``).
+
+    Args:
+        cfg (Config): Config to change in place.
+        loaders (Sequence[str]): Data loader keys to change.
+    """
+    for name in loaders:
+        loader = cfg.get(name)
+        if not loader:
+            continue
+        dataset = loader['dataset']
+        pipeline = dataset.get('pipeline', [])
+        for index, step in enumerate(pipeline):
+            if _is(step['type'], LoadImageFromFileChecked):
+                step['skip_unreadable'] = True
+            elif _is(step['type'], LoadImageFromFile):
+                pipeline[index] = dict(
+                    type=LoadImageFromFileChecked, skip_unreadable=True)
+        if not _is(dataset.get('type'), SkipUnreadableImages):
+            loader['dataset'] = dict(type=SkipUnreadableImages,
+                                     dataset=dataset)
+        loader['collate_fn'] = dict(type=collate_skipping_unreadable)
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(_is(hook.get('type'), UnreadableImagesHook) for hook in hooks):
+        hooks.append(dict(type=UnreadableImagesHook))
+    cfg.custom_hooks = hooks
+
+
+def check_annotations(cfg: Config, loaders: Sequence[str],
+                      missing_images_ok: bool = False) -> None:
+    """Check the annotation file of each of ``loaders`` against the
+    model's ``num_classes`` before the run starts.
+
+    Raises:
+        AnnotationError: Naming the file and line at fault.
+    """
+    num_classes = cfg.get('model', {}).get('head', {}).get('num_classes')
+    for name in loaders:
+        loader = cfg.get(name)
+        if loader:
+            check_dataset_annotations(loader['dataset'], num_classes,
+                                      missing_images_ok)
+
+
+def one_line(error: BaseException) -> str:
+    """The message of ``error`` on one line; for an error re-raised from a
+    data-loader worker (whose message is the worker's traceback), the
+    original message."""
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    last = lines[-1].strip()
+    if len(lines) > 1 and ': ' in last:
+        head, message = last.split(': ', 1)
+        if head.replace('.', '').replace('_', '').isalnum():
+            return message  # "package.module.SomeError: message"
+    return ' '.join(line.strip() for line in lines)
