@@ -13,8 +13,15 @@ from mmpre_inception.engine import UnreadableImagesHook
 
 
 def _is(step_type, cls) -> bool:
-    return step_type is cls or step_type in (cls.__name__,
-                                             f'mmcv.{cls.__name__}')
+    if isinstance(step_type, str):
+        return step_type.rsplit('.', 1)[-1] == cls.__name__
+    return step_type is cls
+
+
+def _dotted(obj) -> str:
+    # Types added to a parsed config are given by import path: configs are
+    # printed, and a class or function object in one cannot be.
+    return f'{obj.__module__}.{obj.__name__}'
 
 
 def enable_skip_unreadable(cfg: Config,
@@ -42,14 +49,16 @@ def enable_skip_unreadable(cfg: Config,
                 step['skip_unreadable'] = True
             elif _is(step['type'], LoadImageFromFile):
                 pipeline[index] = dict(
-                    type=LoadImageFromFileChecked, skip_unreadable=True)
+                    type=_dotted(LoadImageFromFileChecked),
+                    skip_unreadable=True)
         if not _is(dataset.get('type'), SkipUnreadableImages):
-            loader['dataset'] = dict(type=SkipUnreadableImages,
-                                     dataset=dataset)
-        loader['collate_fn'] = dict(type=collate_skipping_unreadable)
+            loader['dataset'] = dict(
+                type=_dotted(SkipUnreadableImages), dataset=dataset)
+        loader['collate_fn'] = dict(
+            type=_dotted(collate_skipping_unreadable))
     hooks = list(cfg.get('custom_hooks') or [])
     if not any(_is(hook.get('type'), UnreadableImagesHook) for hook in hooks):
-        hooks.append(dict(type=UnreadableImagesHook))
+        hooks.append(dict(type=_dotted(UnreadableImagesHook)))
     cfg.custom_hooks = hooks
 
 

@@ -18,29 +18,55 @@ import tempfile
 
 import torch
 
-import mmpre_inception  # noqa: F401 (allow-list for weights_only loading)
+from mmpre_inception.utils import CheckpointError, load_checkpoint_file
 
 KEPT_KEYS = ('state_dict', 'meta')
 
 
-def publish(in_file: str, out_file: str) -> str:
+def plain(value):
+    """``value`` without anything but tensors, numbers, strings and the
+    dicts, lists and tuples of them; what the safe loader reads back."""
+    if isinstance(value, (torch.Tensor, str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, dict):
+        kept = {key: plain(item) for key, item in value.items()
+                if isinstance(key, (str, int))}
+        return {key: item for key, item in kept.items() if item is not DROP}
+    if isinstance(value, (list, tuple)):
+        items = [plain(item) for item in value]
+        return type(value)(item for item in items if item is not DROP)
+    return DROP
+
+
+DROP = object()
+
+
+def publish(in_file: str, out_file: str, trust_pickle: bool = False) -> str:
     """Write the published form of ``in_file`` next to ``out_file``.
 
     Args:
         in_file (str): Checkpoint saved by the Runner.
         out_file (str): Desired output path; the sha256 prefix is added
             before the extension.
+        trust_pickle (bool): Read ``in_file`` with unrestricted unpickling
+            (``weights_only=False``), which runs any code the file carries:
+            only for files from a source you trust. The output keeps only
+            tensors and plain values, so it loads safely afterwards.
 
     Returns:
         str: The path written.
     """
-    if not osp.isfile(in_file):
-        raise FileNotFoundError(f'checkpoint file not found: {in_file}')
-    checkpoint = torch.load(in_file, map_location='cpu', weights_only=True)
+    if trust_pickle:
+        if not osp.isfile(in_file):
+            raise CheckpointError(f'checkpoint file not found: {in_file}')
+        checkpoint = torch.load(in_file, map_location='cpu',
+                                weights_only=False)
+    else:
+        checkpoint = load_checkpoint_file(in_file)
     if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint:
         raise ValueError(f'{in_file} has no "state_dict"; is it a Runner '
                          'checkpoint?')
-    published = {key: checkpoint[key] for key in KEPT_KEYS
+    published = {key: plain(checkpoint[key]) for key in KEPT_KEYS
                  if key in checkpoint}
     out_dir = osp.dirname(osp.abspath(out_file))
     os.makedirs(out_dir, exist_ok=True)
@@ -68,10 +94,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('in_file', help='checkpoint saved by the Runner')
     parser.add_argument('out_file', help='output path (sha256 prefix added)')
+    parser.add_argument(
+        '--trust-pickle',
+        action='store_true',
+        help='read IN_FILE with unrestricted unpickling, which runs any code '
+        'it carries; only for files you trust. The output holds tensors '
+        'and plain values only and loads safely')
     args = parser.parse_args(argv)
     try:
-        path = publish(args.in_file, args.out_file)
-    except (FileNotFoundError, ValueError) as error:
+        path = publish(args.in_file, args.out_file, args.trust_pickle)
+    except (CheckpointError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
     print(f'Published {path}')

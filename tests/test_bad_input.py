@@ -1,0 +1,236 @@
+"""Bad images, annotation files and options give clear errors."""
+import os.path as osp
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from conftest import TINY_CONFIG, run_tool
+from mmcv.transforms import LoadImageFromFile
+from PIL import Image
+
+from mmpre_inception.datasets import (AnnotationError,
+                                      LoadImageFromFileChecked,
+                                      UnreadableImageError,
+                                      check_annotation_file, read_image)
+from mmpre_inception.utils import ConfigError, load_config
+
+
+def photo(seed: int = 0, size=(48, 64)) -> np.ndarray:
+    """A smooth RGB test image (JPEG-friendly)."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    return cv2.resize(small, size[::-1], interpolation=cv2.INTER_CUBIC)
+
+
+@pytest.fixture
+def odd_images(tmp_path):
+    """Readable images in awkward forms, each in a .JPEG file."""
+    rgb = photo()
+    paths = {}
+    paths['rgb'] = str(tmp_path / 'rgb.JPEG')
+    Image.fromarray(rgb).save(paths['rgb'], quality=95)
+    paths['grayscale'] = str(tmp_path / 'gray.JPEG')
+    Image.fromarray(rgb).convert('L').save(paths['grayscale'])
+    paths['cmyk'] = str(tmp_path / 'cmyk.JPEG')
+    Image.fromarray(rgb).convert('CMYK').save(paths['cmyk'])
+    paths['png_named_jpeg'] = str(tmp_path / 'png.JPEG')
+    Image.fromarray(rgb).save(paths['png_named_jpeg'], format='PNG')
+    paths['16bit_png'] = str(tmp_path / 'deep.JPEG')
+    ok, encoded = cv2.imencode('.png', rgb.astype(np.uint16) * 257)
+    assert ok
+    with open(paths['16bit_png'], 'wb') as f:
+        f.write(encoded.tobytes())
+    return paths, rgb
+
+
+@pytest.fixture
+def broken_images(tmp_path, odd_images):
+    paths, _ = odd_images
+    with open(paths['rgb'], 'rb') as f:
+        data = f.read()
+    broken = {
+        'truncated': (data[:len(data) // 2], 'truncated JPEG'),
+        'text': (b'this is not an image\n', 'not an image'),
+        'empty': (b'', 'empty file'),
+    }
+    out = {}
+    for name, (content, reason) in broken.items():
+        path = str(tmp_path / f'{name}.JPEG')
+        with open(path, 'wb') as f:
+            f.write(content)
+        out[name] = (path, reason)
+    out['missing'] = (str(tmp_path / 'missing.JPEG'), 'file not found')
+    return out
+
+
+def test_awkward_images_load_as_three_channels_like_mmcv(odd_images):
+    paths, rgb = odd_images
+    mmcv_loader = LoadImageFromFile()
+    for name, path in paths.items():
+        image = read_image(path)
+        assert image.shape == (48, 64, 3) and image.dtype == np.uint8, name
+        expected = mmcv_loader(dict(img_path=path))['img']
+        np.testing.assert_array_equal(image, expected, err_msg=name)
+    # The content decides the format: a PNG named .JPEG is lossless.
+    np.testing.assert_array_equal(read_image(paths['png_named_jpeg']),
+                                  rgb[..., ::-1])
+    # cv2 wrote the 16-bit file from the array as BGR; 65535 -> 255.
+    np.testing.assert_array_equal(read_image(paths['16bit_png']), rgb)
+    gray = read_image(paths['grayscale'])
+    assert (gray[..., 0] == gray[..., 1]).all()
+
+
+def test_broken_images_name_the_file_and_the_reason(broken_images):
+    for name, (path, reason) in broken_images.items():
+        with pytest.raises(UnreadableImageError) as error:
+            read_image(path)
+        assert str(error.value).startswith(f'cannot read image {path}: '
+                                           f'{reason}'), name
+
+
+def test_skipping_loader_logs_and_drops(broken_images):
+    path, _ = broken_images['truncated']
+    assert LoadImageFromFileChecked(skip_unreadable=True)(
+        dict(img_path=path)) is None
+    with pytest.raises(UnreadableImageError, match='truncated JPEG'):
+        LoadImageFromFileChecked()(dict(img_path=path))
+
+
+@pytest.fixture
+def shapes_copy(shapes_root, tmp_path):
+    root = str(tmp_path / 'data')
+    shutil.copytree(shapes_root, root)
+    return root
+
+
+def val_images(root):
+    with open(osp.join(root, 'meta', 'val.txt')) as f:
+        return [line.split()[0] for line in f]
+
+
+def data_options(root, *extra):
+    return ['--cfg-options', *[
+        f'{loader}.dataset.data_root={root}'
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader')], *extra]
+
+
+@pytest.mark.slow
+def test_tools_stop_on_a_broken_image_with_one_line(shapes_copy, tmp_path):
+    names = val_images(shapes_copy)
+    broken = osp.join(shapes_copy, 'val', names[3])
+    with open(broken, 'r+b') as f:
+        f.truncate(200)
+    checkpoint = str(tmp_path / 'model.pth')
+    run_tool('tools/train.py', TINY_CONFIG, '--work-dir', str(tmp_path),
+             '--no-validate',
+             *data_options(shapes_copy, 'train_cfg.max_epochs=1'))
+    shutil.copy(osp.join(tmp_path, 'epoch_1.pth'), checkpoint)
+    # In a data-loader worker, as real runs do.
+    result = run_tool('tools/test.py', TINY_CONFIG, checkpoint,
+                      '--work-dir', str(tmp_path / 'test'),
+                      *data_options(shapes_copy,
+                                    'test_dataloader.num_workers=1'),
+                      check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f'error: cannot read image {broken}: truncated JPEG (no '
+        'end-of-image marker after 200 bytes)')
+
+    result = run_tool('tools/test.py', TINY_CONFIG, checkpoint,
+                      '--skip-unreadable', '--work-dir',
+                      str(tmp_path / 'skip'), *data_options(shapes_copy),
+                      check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert '(scored 19 samples, skipped 1 unreadable)' in result.stdout
+    assert f'skipped: cannot read image {broken}' in result.stdout + \
+        result.stderr
+
+
+@pytest.mark.slow
+def test_training_skips_unreadable_images_when_asked(shapes_copy, tmp_path):
+    with open(osp.join(shapes_copy, 'meta', 'train.txt')) as f:
+        first = f.readline().split()[0]
+    broken = osp.join(shapes_copy, 'train', first)
+    with open(broken, 'wb') as f:
+        f.write(b'not an image')
+    options = data_options(shapes_copy, 'train_cfg.max_epochs=1')
+    result = run_tool('tools/train.py', TINY_CONFIG, '--no-validate',
+                      '--work-dir', str(tmp_path / 'strict'), *options,
+                      check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f'error: cannot read image {broken}: not an image (starts with '
+        f'bytes {b"not an i".hex()})')
+    result = run_tool('tools/train.py', TINY_CONFIG, '--skip-unreadable',
+                      '--no-validate', '--work-dir', str(tmp_path / 'skip'),
+                      *options)
+    log = result.stdout + result.stderr
+    assert 'train: 1 unreadable images skipped' in log
+    assert osp.isfile(tmp_path / 'skip' / 'epoch_1.pth')
+
+
+# --- annotation files ---
+
+
+@pytest.mark.parametrize('line,reason', [
+    ('val/ok.JPEG 10', 'label 10 is outside 0..9 (num_classes=10)'),
+    ('val/ok.JPEG -1', 'label -1 is outside 0..9 (num_classes=10)'),
+    ('val/ok.JPEG', 'expected "<image path> <label>", got 1 column'),
+    ('val/ok.JPEG three', "label 'three' is not an integer"),
+    ('val/gone.JPEG 1', 'image not found: '),
+    ('', 'empty line'),
+])
+def test_bad_annotation_lines_are_named(tmp_path, line, reason):
+    (tmp_path / 'val').mkdir()
+    (tmp_path / 'val' / 'ok.JPEG').write_bytes(b'x')
+    ann = tmp_path / 'val.txt'
+    ann.write_text(f'val/ok.JPEG 0\nval/ok.JPEG 9\n{line}\n')
+    with pytest.raises(AnnotationError) as error:
+        check_annotation_file(str(ann), str(tmp_path), num_classes=10)
+    assert str(error.value).startswith(f'{ann}:3: {reason}')
+    ann.write_text('val/ok.JPEG 0\nval/ok.JPEG 9\n')
+    assert check_annotation_file(str(ann), str(tmp_path), 10) == 2
+
+
+@pytest.mark.slow
+def test_tools_name_the_bad_annotation_line(shapes_copy):
+    ann = osp.join(shapes_copy, 'meta', 'val.txt')
+    with open(ann) as f:
+        lines = f.read().splitlines()
+    lines[4] = lines[4].rsplit(' ', 1)[0] + ' 12'
+    with open(ann, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    result = run_tool('tools/test.py', TINY_CONFIG, __file__,
+                      *data_options(shapes_copy), check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f'error: {ann}:5: label 12 is outside 0..9 (num_classes=10)')
+
+
+# --- command-line options ---
+
+
+def test_cfg_options_typos_are_named():
+    with pytest.raises(ConfigError, match=r"--cfg-options trian_cfg.max_epochs"
+                       r": the config has no key 'trian_cfg' \(did you mean "
+                       r"'train_cfg'\?\)"):
+        load_config(TINY_CONFIG, {'trian_cfg.max_epochs': 1})
+    with pytest.raises(ConfigError, match=r"train_cfg has no key 'max_epoch'"
+                       r" \(did you mean 'max_epochs'\?\)"):
+        load_config(TINY_CONFIG, {'train_cfg.max_epoch': 1})
+    # New keys are fine when they are not a near miss of an existing one.
+    cfg = load_config(TINY_CONFIG, {'sync_bn': 'torch',
+                                    'test_dataloader.dataset.indices': 5})
+    assert cfg.sync_bn == 'torch'
+
+
+@pytest.mark.slow
+def test_bad_cfg_option_exits_with_one_line():
+    result = run_tool('tools/train.py', TINY_CONFIG, '--cfg-options',
+                      'model.head.num_clases=3', check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: --cfg-options model.head.num_clases: model.head has no key "
+        "'num_clases' (did you mean 'num_classes'?)")
