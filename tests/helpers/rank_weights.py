@@ -21,3 +21,17 @@ class SaveRankParameters(Hook):
             dict(iter=runner.iter, parameters=parameters),
             osp.join(runner.work_dir,
                      f'rank{get_rank()}_iter{runner.iter}.pth'))
+
+
+class KillRankAtIteration(Hook):
+    """Kills rank ``rank`` with SIGKILL before iteration ``iteration``, as
+    an out-of-memory killer or a lost node would."""
+
+    def __init__(self, rank: int = 1, iteration: int = 2) -> None:
+        self.rank, self.iteration = rank, iteration
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        if get_rank() == self.rank and runner.iter + 1 == self.iteration:
+            import os
+            import signal
+            os.kill(os.getpid(), signal.SIGKILL)

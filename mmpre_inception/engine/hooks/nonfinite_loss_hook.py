@@ -19,7 +19,8 @@ class NonFiniteLossHook(Hook):
     A NaN or infinite loss would turn every weight it touches into NaN,
     and then the weight average and the next checkpoints. This hook wraps
     ``optim_wrapper.update_params`` so the check happens before the
-    backward pass and the step: nothing is updated, and then either
+    backward pass and the step: nothing is updated (BatchNorm statistics
+    the forward pass changed are put back), and then either
     training stops with :class:`NonFiniteLossError` naming the iteration
     (``action='raise'``), or the step is skipped and logged
     (``action='skip'``). In distributed runs the ranks agree first, so all
@@ -41,6 +42,18 @@ class NonFiniteLossHook(Hook):
         self.action = action
         self.skipped = 0
 
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        # The forward pass updates BatchNorm's running statistics before
+        # the loss is known; a bad step must not keep them (NaN
+        # activations would poison them for good). They are small.
+        self._buffers = [buffer.detach().clone()
+                         for buffer in runner.model.buffers()]
+
+    def _restore_buffers(self, runner) -> None:
+        with torch.no_grad():
+            for buffer, saved in zip(runner.model.buffers(), self._buffers):
+                buffer.copy_(saved)
+
     def before_train(self, runner) -> None:
         optim_wrapper = runner.optim_wrapper
         update_params = optim_wrapper.update_params
@@ -51,6 +64,7 @@ class NonFiniteLossHook(Hook):
             where = (f'iteration {runner.iter + 1} (epoch {runner.epoch + 1})'
                      if runner.train_loop is not None else 'this iteration')
             value = loss.detach().float().cpu().item()
+            self._restore_buffers(runner)
             if self.action == 'raise':
                 raise NonFiniteLossError(
                     f'loss is {value} at {where}; training stopped before '

@@ -1,0 +1,149 @@
+"""Checkpoints that cannot be used are refused with a clear message."""
+import argparse
+import os
+import os.path as osp
+
+import pytest
+import torch
+from conftest import TINY_CONFIG, run_tool
+
+from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
+                                   check_state_dict_matches,
+                                   load_checkpoint_file)
+
+
+class _RunsCommand:
+    """Unpickling this runs a shell command: a real payload."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
+@pytest.fixture(scope='module')
+def weights(one_epoch_run):
+    """The tiny model's trained weights (10 classes)."""
+    return torch.load(osp.join(one_epoch_run, 'epoch_1.pth'),
+                      weights_only=True)['state_dict']
+
+
+@pytest.fixture(scope='module')
+def model(weights):
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from mmpre_inception.registry import MODELS
+    cfg = Config.fromfile(TINY_CONFIG)
+    with DefaultScope.overwrite_default_scope('mmpre_inception'):
+        return MODELS.build(cfg.model)
+
+
+def test_fitting_checkpoint_passes(model, weights):
+    check_state_dict_matches(model, weights, 'ok.pth')
+    without_aux = {k: v for k, v in weights.items()
+                   if not k.startswith('head.AuxLogits.')}
+    with pytest.raises(CheckpointError, match='missing'):
+        check_state_dict_matches(model, without_aux, 'noaux.pth')
+    check_state_dict_matches(model, without_aux, 'noaux.pth',
+                             INFERENCE_OPTIONAL)
+
+
+def test_classifier_size_mismatch_is_listed(model, weights):
+    wide = dict(weights)
+    wide['head.fc.weight'] = torch.zeros(1000, 2048)
+    wide['head.fc.bias'] = torch.zeros(1000)
+    with pytest.raises(CheckpointError) as error:
+        check_state_dict_matches(model, wide, 'in1k.pth')
+    message = str(error.value)
+    assert message.startswith('checkpoint in1k.pth does not fit the model: '
+                              '2 with another shape: head.fc.weight '
+                              '(1000, 2048) in the checkpoint, (10, 2048) in '
+                              'the model, head.fc.bias (1000,) in the '
+                              'checkpoint, (10,) in the model.')
+    assert 'classifies 1000 classes and the config 10' in message
+
+
+def test_other_architecture_is_recognised(model):
+    import torchvision
+    resnet = torchvision.models.resnet18().state_dict()
+    with pytest.raises(CheckpointError,
+                       match='another architecture') as error:
+        check_state_dict_matches(model, resnet, 'resnet.pth')
+    assert 'unexpected: conv1.weight' in str(error.value)
+
+
+def test_truncated_and_missing_files(tmp_path, one_epoch_run):
+    source = osp.join(one_epoch_run, 'epoch_1.pth')
+    truncated = tmp_path / 'cut.pth'
+    with open(source, 'rb') as f:
+        truncated.write_bytes(f.read()[:4096])
+    with pytest.raises(CheckpointError,
+                       match=f'cannot read checkpoint {truncated}: the file '
+                       'is truncated or not a PyTorch checkpoint'):
+        load_checkpoint_file(str(truncated))
+    with pytest.raises(CheckpointError,
+                       match='checkpoint file not found: nope.pth'):
+        load_checkpoint_file('nope.pth')
+
+
+def test_payload_is_refused_with_a_way_forward(tmp_path):
+    marker = tmp_path / 'payload_ran'
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'x': _RunsCommand(marker)}, path)
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint_file(str(path))
+    message = str(error.value)
+    assert message.startswith(f'refusing to load {path}: it holds pickled '
+                              'Python objects outside the allow-list')
+    assert 'system' in message
+    assert '--trust-pickle' in message
+    assert not marker.exists()
+
+
+@pytest.mark.slow
+def test_tools_refuse_bad_checkpoints_with_one_line(
+        tmp_path, one_epoch_run, tiny_options, weights):
+    marker = tmp_path / 'payload_ran'
+    evil = tmp_path / 'evil.pth'
+    torch.save({'state_dict': weights, 'meta': _RunsCommand(marker)}, evil)
+    wide = dict(weights, **{'head.fc.weight': torch.zeros(1000, 2048),
+                            'head.fc.bias': torch.zeros(1000)})
+    in1k = tmp_path / 'in1k.pth'
+    torch.save({'state_dict': wide}, in1k)
+    for checkpoint, start in [
+            (evil, f'error: refusing to load {evil}: it holds pickled'),
+            (in1k, f'error: checkpoint {in1k} does not fit the model: 2 '
+             'with another shape: head.fc.weight (1000, 2048)')]:
+        result = run_tool('tools/test.py', TINY_CONFIG, str(checkpoint),
+                          '--work-dir', str(tmp_path / 'test'),
+                          *tiny_options(), check=False)
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines()[-1].startswith(start)
+        result = run_tool('tools/train.py', TINY_CONFIG, '--resume',
+                          str(checkpoint), '--work-dir',
+                          str(tmp_path / 'train'), *tiny_options(),
+                          check=False)
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines()[-1].startswith(start)
+    assert not marker.exists()
+
+
+def test_trusted_file_is_rewritten_as_plain_tensors(tmp_path, weights):
+    """The way forward the refusal names: --trust-pickle rewrites a file
+    holding an arbitrary (here harmless) object so it loads safely."""
+    source = tmp_path / 'trusted.pth'
+    torch.save({'state_dict': weights,
+                'meta': {'args': argparse.Namespace(lr=0.1), 'epoch': 3}},
+               source)
+    with pytest.raises(CheckpointError, match='refusing to load'):
+        load_checkpoint_file(str(source))
+    result = run_tool('tools/model_converters/publish_model.py',
+                      str(source), str(tmp_path / 'clean.pth'),
+                      '--trust-pickle')
+    published = result.stdout.split('Published ')[1].strip()
+    clean = load_checkpoint_file(published)
+    assert clean['meta'] == {'epoch': 3}
+    for key, value in weights.items():
+        assert torch.equal(clean['state_dict'][key], value)

@@ -1,0 +1,215 @@
+"""Crashes, kills and NaNs lose no work."""
+import copy
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from conftest import REPO, TINY_CONFIG
+from mmengine.config import Config
+from mmengine.fileio import get_file_backend
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from mmpre_inception.engine import (AtomicLocalBackend, NonFiniteLossError,
+                                    write_atomically)
+
+
+def tiny_cfg(shapes_root, work_dir, **train_cfg):
+    cfg = Config.fromfile(TINY_CONFIG)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.dataset.data_root = shapes_root
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.train_cfg.update(train_cfg)
+    cfg.work_dir = str(work_dir)
+    return cfg
+
+
+# --- atomic checkpoints ---
+
+
+def test_local_files_are_written_atomically(tmp_path, monkeypatch):
+    assert isinstance(get_file_backend(str(tmp_path / 'x.pth')),
+                      AtomicLocalBackend)
+    target = tmp_path / 'epoch_1.pth'
+    write_atomically(b'complete', target)
+
+    def crash(src, dst):
+        raise KeyboardInterrupt('killed while saving')
+
+    monkeypatch.setattr(os, 'replace', crash)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(b'partial' * 1000, target)
+    assert target.read_bytes() == b'complete'
+    assert os.listdir(tmp_path) == ['epoch_1.pth']  # no temporary left
+
+
+def test_crash_while_saving_keeps_the_last_checkpoint(shapes_root, tmp_path,
+                                                      monkeypatch):
+    """A Runner whose save of epoch 2 dies before the rename: epoch 1 stays
+    complete and last_checkpoint still names it."""
+    cfg = tiny_cfg(shapes_root, tmp_path, max_epochs=2, val_interval=5)
+    runner = Runner.from_cfg(cfg)
+    replace = os.replace
+
+    def crash_on_epoch_2(src, dst):
+        if osp.basename(dst) == 'epoch_2.pth':
+            raise KeyboardInterrupt('killed while saving epoch 2')
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, 'replace', crash_on_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        runner.train()
+    monkeypatch.undo()
+    assert not osp.exists(tmp_path / 'epoch_2.pth')
+    assert (tmp_path / 'last_checkpoint').read_text() == \
+        str(tmp_path / 'epoch_1.pth')
+    state = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
+    assert state['meta']['epoch'] == 1
+    assert not [name for name in os.listdir(tmp_path)
+                if name.endswith('.tmp')]
+
+
+# --- non-finite loss ---
+
+
+class PoisonLoss(Hook):
+    """Makes the loss NaN at one iteration and records the weights and the
+    weight average after every step."""
+    priority = 'LOWEST'
+
+    def __init__(self, iteration):
+        self.iteration = iteration
+        self.weights, self.averages = [], []
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        head = runner.model.head
+        if runner.iter + 1 == self.iteration:
+            loss = type(head).loss
+
+            def nan_loss(feats, data_samples, **kwargs):
+                losses = loss(head, feats, data_samples, **kwargs)
+                losses['loss_cls'] = losses['loss_cls'] * float('nan')
+                return losses
+
+            head.loss = nan_loss
+        else:
+            head.__dict__.pop('loss', None)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        self.weights.append(copy.deepcopy(runner.model.state_dict()))
+        ema = [h for h in runner.hooks if type(h).__name__ == 'EMAHook'][0]
+        self.averages.append(copy.deepcopy(ema.ema_model.state_dict()))
+
+
+def states_equal(a, b):
+    return all(torch.equal(a[key], b[key]) for key in a)
+
+
+def test_nan_loss_stops_before_the_update(shapes_root, tmp_path):
+    cfg = tiny_cfg(shapes_root, tmp_path, max_epochs=1)
+    runner = Runner.from_cfg(cfg)
+    poison = PoisonLoss(iteration=3)
+    runner.register_hook(poison)
+    with pytest.raises(NonFiniteLossError) as error:
+        runner.train()
+    assert str(error.value).startswith(
+        'loss is nan at iteration 3 (epoch 1); training stopped before the '
+        'update')
+    assert len(poison.weights) == 2
+    # Neither the weights nor the average moved in iteration 3.
+    assert states_equal(runner.model.state_dict(), poison.weights[-1])
+    ema = [h for h in runner.hooks if type(h).__name__ == 'EMAHook'][0]
+    assert states_equal(ema.ema_model.state_dict(), poison.averages[-1])
+    assert all(torch.isfinite(v).all()
+               for v in runner.model.state_dict().values()
+               if v.is_floating_point())
+
+
+def test_nan_loss_step_is_skipped_when_configured(shapes_root, tmp_path):
+    cfg = tiny_cfg(shapes_root, tmp_path, max_epochs=1, val_interval=5)
+    cfg.default_hooks.nonfinite_loss.action = 'skip'
+    runner = Runner.from_cfg(cfg)
+    poison = PoisonLoss(iteration=3)
+    runner.register_hook(poison)
+    runner.train()
+    assert len(poison.weights) == 5
+    # Iteration 3 changed nothing, BN statistics included; 4 trained on.
+    assert states_equal(poison.weights[2], poison.weights[1])
+    assert not states_equal(poison.weights[3], poison.weights[2])
+    assert all(torch.isfinite(v).all() for v in poison.weights[-1].values()
+               if v.is_floating_point())
+
+
+# --- a killed run resumes to the same result ---
+
+
+def train_command(work_dir, shapes_root, *extra):
+    options = [f'{loader}.dataset.data_root={shapes_root}'
+               for loader in ('train_dataloader', 'val_dataloader',
+                              'test_dataloader')]
+    return [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir',
+            str(work_dir), *extra, '--cfg-options', *options,
+            'train_cfg.max_epochs=3']
+
+
+@pytest.mark.slow
+def test_sigkilled_run_resumes_to_the_uninterrupted_result(shapes_root,
+                                                           tmp_path):
+    """Same seed, CPU: a run killed with SIGKILL during epoch 2 and resumed
+    with --resume ends with the weights (and the weight average) of a run
+    that was never interrupted, to 1e-6."""
+    env = dict(os.environ, OMP_NUM_THREADS='2')
+    straight, killed = tmp_path / 'straight', tmp_path / 'killed'
+    subprocess.run(train_command(straight, shapes_root), cwd=REPO, env=env,
+                   check=True, capture_output=True, timeout=600)
+
+    process = subprocess.Popen(
+        train_command(killed, shapes_root), cwd=REPO, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (killed / 'last_checkpoint').exists():
+        assert process.poll() is None and time.time() < deadline
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (killed / 'epoch_3.pth').exists()  # it really was cut short
+
+    subprocess.run(train_command(killed, shapes_root, '--resume'), cwd=REPO,
+                   env=env, check=True, capture_output=True, timeout=600)
+    expected = torch.load(straight / 'epoch_3.pth', weights_only=True)
+    got = torch.load(killed / 'epoch_3.pth', weights_only=True)
+    for part in ('state_dict', 'ema_state_dict'):
+        for key, value in expected[part].items():
+            if isinstance(value, torch.Tensor):
+                torch.testing.assert_close(got[part][key], value, rtol=1e-6,
+                                           atol=1e-6, msg=f'{part} {key}')
+    assert got['meta']['iter'] == expected['meta']['iter']
+
+
+# --- a dead worker does not hang the others ---
+
+
+@pytest.mark.slow
+def test_dead_rank_ends_the_whole_run(tmp_path, shapes_root):
+    """Rank 1 is SIGKILLed at iteration 2; torchrun stops rank 0 and the
+    run exits with an error instead of waiting in a collective (the test
+    fails on its 180 s timeout if it hangs)."""
+    env = dict(os.environ, PORT=str(29700 + os.getpid() % 200),
+               PYTHON=sys.executable, OMP_NUM_THREADS='1',
+               PYTHONPATH=osp.join(REPO, 'tests', 'helpers'))
+    options = [f'{loader}.dataset.data_root={shapes_root}'
+               for loader in ('train_dataloader', 'val_dataloader')]
+    result = subprocess.run(
+        ['bash', 'tools/dist_train.sh',
+         osp.join(REPO, 'tests', 'configs', 'tiny_shapes_rank_dies.py'), '2',
+         '--work-dir', str(tmp_path), '--cfg-options', *options],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode != 0
+    assert 'exitcode  : -9' in result.stderr  # torchrun names the dead rank
+    assert not osp.exists(tmp_path / 'epoch_1.pth')
