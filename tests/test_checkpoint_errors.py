@@ -147,3 +147,16 @@ def test_trusted_file_is_rewritten_as_plain_tensors(tmp_path, weights):
     assert clean['meta'] == {'epoch': 3}
     for key, value in weights.items():
         assert torch.equal(clean['state_dict'][key], value)
+
+
+def test_mmengine_load_paths_refuse_the_payload_too(tmp_path, model):
+    """init_cfg=Pretrained, EMA and the Runner load through mmengine's
+    loader, which relies on torch's weights_only=True default (torch >= 2.6,
+    pinned in requirements/runtime.txt)."""
+    from mmengine.runner import load_checkpoint
+    marker = tmp_path / 'payload_ran'
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'x': _RunsCommand(marker)}, path)
+    with pytest.raises(Exception, match='Weights only load failed'):
+        load_checkpoint(model, str(path))
+    assert not marker.exists()
