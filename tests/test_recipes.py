@@ -19,7 +19,7 @@ from mmpre_inception.registry import MODELS, PARAM_SCHEDULERS
 
 CONFIGS = osp.join(REPO, 'configs')
 MAIN_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb32_in1k.py')
-MODERN_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb64-mixup-randaug-cos_in1k.py')
+MODERN_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb64_mixup_randaug_cos_in1k.py')
 FINETUNE_CONFIG = osp.join(CONFIGS, 'finetune', 'inception_v3_1xb32_custom.py')
 TINY_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_shapes.py')
 
@@ -225,7 +225,7 @@ def test_validation_uses_the_averaged_weights(shapes_root, tmp_path):
                                raw['backbone.Conv2d_1a_3x3.conv.weight'])
 
 
-# --- today's recipe (configs/inception_v3_8xb64-mixup-randaug-cos_in1k.py) ---
+# --- today's recipe (configs/inception_v3_8xb64_mixup_randaug_cos_in1k.py) ---
 
 
 @pytest.mark.filterwarnings('ignore:Detected call of `scheduler.step')

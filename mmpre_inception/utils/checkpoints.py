@@ -48,8 +48,14 @@ def load_checkpoint_file(path: str) -> dict:
     except FileNotFoundError:
         raise CheckpointError(f'checkpoint file not found: {path}') from None
     except pickle.UnpicklingError as error:
+        if 'global' not in str(error).lower():
+            # Not a refused type: the bytes are not a valid pickle.
+            raise CheckpointError(
+                f'cannot read checkpoint {path}: the file is truncated or '
+                f'not a PyTorch checkpoint ({str(error).splitlines()[0]})'
+            ) from None
         refused = [line.strip() for line in str(error).splitlines()
-                   if 'GLOBAL' in line or 'global' in line]
+                   if 'global' in line.lower()]
         detail = refused[0] if refused else str(error).splitlines()[0]
         raise CheckpointError(
             f'refusing to load {path}: it holds pickled Python objects '

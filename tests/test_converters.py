@@ -1,0 +1,186 @@
+"""Converted torchvision and timm weights give the source model's logits.
+
+Each source model is built by its own library with random weights and
+perturbed BatchNorm statistics, saved, converted with the command-line
+tool, and loaded into our model through the config the tool names. Both
+sides then see the same resized images, each normalised its own way.
+"""
+import glob
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from conftest import REPO, SAMPLE_DIR, perturb_batchnorm, run_tool
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.registry import DefaultScope
+
+from mmpre_inception.registry import MODELS
+from mmpre_inception.utils import check_state_dict_matches, state_dict_of
+
+timm = pytest.importorskip('timm')
+torchvision = pytest.importorskip('torchvision')
+
+CONFIGS = osp.join(REPO, 'configs')
+MAIN_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb32_in1k.py')
+TIMM_CONFIGS = {
+    'tv': osp.join(CONFIGS, 'timm', 'inception_v3_timm_tf_norm_in1k.py'),
+    'tf': osp.join(CONFIGS, 'timm', 'inception_v3_timm_tf_norm_in1k.py'),
+    'gluon': osp.join(CONFIGS, 'timm', 'inception_v3_timm_gluon_in1k.py'),
+}
+
+
+def generated_images(count=4):
+    """Smooth random images, as uint8 HWC BGR arrays."""
+    import cv2
+    rng = np.random.default_rng(0)
+    return [cv2.resize(rng.integers(0, 256, (9, 12, 3), dtype=np.uint8),
+                       (400, 320), interpolation=cv2.INTER_CUBIC)
+            for _ in range(count)]
+
+
+def crops(cfg, images=None, paths=None):
+    """Images through the config's test pipeline: uint8 CHW tensors (BGR),
+    what both libraries' normalisation then starts from."""
+    steps = [dict(step) for step in cfg.test_dataloader.dataset.pipeline]
+    with DefaultScope.overwrite_default_scope('mmpre_inception'):
+        if paths is not None:
+            pipeline = Compose(steps)
+            return [pipeline(dict(img_path=p))['inputs'] for p in paths]
+        pipeline = Compose(steps[1:])  # images are already decoded
+        return [pipeline(dict(img=img, img_shape=img.shape[:2],
+                              ori_shape=img.shape[:2]))['inputs']
+                for img in images]
+
+
+def build_ours(cfg, checkpoint):
+    with DefaultScope.overwrite_default_scope('mmpre_inception'):
+        model = MODELS.build(dict(cfg.model,
+                                  data_preprocessor=cfg.data_preprocessor))
+    weights = state_dict_of(torch.load(checkpoint, weights_only=True))
+    check_state_dict_matches(model, weights, checkpoint)
+    model.load_state_dict(weights, strict=True)
+    return model.eval()
+
+
+def our_logits(model, chw_uint8):
+    with torch.no_grad():
+        data = model.data_preprocessor(
+            dict(inputs=list(chw_uint8)), training=False)
+        return model(data['inputs'], mode='tensor')
+
+
+def normalised_rgb(chw_uint8, mean, std):
+    """The source library's normalisation: RGB in 0..1, then mean/std."""
+    x = torch.stack(chw_uint8).flip(1).float() / 255  # BGR -> RGB
+    return (x - torch.tensor(mean)[:, None, None]) / torch.tensor(
+        std)[:, None, None]
+
+
+def assert_same_logits(got, expected):
+    relative = ((got - expected).norm() / expected.norm()).item()
+    assert relative < 1e-4, relative
+    assert torch.equal(got.argmax(1), expected.argmax(1))
+
+
+def sample_paths(count=8):
+    paths = sorted(glob.glob(osp.join(SAMPLE_DIR, 'val', '*')))[:count]
+    if not paths:
+        pytest.skip(f'no ImageNet sample at {SAMPLE_DIR}')
+    return paths
+
+
+@pytest.fixture(scope='module')
+def torchvision_source(tmp_path_factory):
+    torch.manual_seed(0)
+    model = torchvision.models.inception_v3(
+        weights=None, aux_logits=True, transform_input=True,
+        init_weights=True)
+    perturb_batchnorm(model, torch.Generator().manual_seed(0))
+    folder = tmp_path_factory.mktemp('torchvision')
+    source, converted = folder / 'tv.pth', folder / 'ours.pth'
+    torch.save(model.state_dict(), source)
+    run_tool('tools/model_converters/torchvision2mmpre_inception.py',
+             str(source), str(converted))
+    return model.eval(), str(converted)
+
+
+def test_torchvision_logits(torchvision_source):
+    source, converted = torchvision_source
+    cfg = Config.fromfile(MAIN_CONFIG)
+    ours = build_ours(cfg, converted)
+    images = crops(cfg, generated_images())
+    with torch.no_grad():
+        expected = source(normalised_rgb(images, (0.485, 0.456, 0.406),
+                                         (0.229, 0.224, 0.225)))
+    assert_same_logits(our_logits(ours, images), expected)
+
+
+def test_torchvision_on_real_images(torchvision_source):
+    source, converted = torchvision_source
+    cfg = Config.fromfile(MAIN_CONFIG)
+    images = crops(cfg, paths=sample_paths())
+    ours = build_ours(cfg, converted)
+    with torch.no_grad():
+        expected = source(normalised_rgb(images, (0.485, 0.456, 0.406),
+                                         (0.229, 0.224, 0.225)))
+    assert_same_logits(our_logits(ours, images), expected)
+
+
+@pytest.fixture(scope='module', params=sorted(TIMM_CONFIGS))
+def timm_source(request, tmp_path_factory):
+    variant = request.param
+    torch.manual_seed(1)
+    model = timm.create_model(f'inception_v3.{variant}_in1k',
+                              pretrained=False, aux_logits=True)
+    perturb_batchnorm(model, torch.Generator().manual_seed(1))
+    folder = tmp_path_factory.mktemp(f'timm_{variant}')
+    source, converted = folder / 'model.safetensors', folder / 'ours.pth'
+    from safetensors.torch import save_file
+    save_file(model.state_dict(), str(source))
+    result = run_tool('tools/model_converters/timm2mmpre_inception.py',
+                      str(source), str(converted), '--variant', variant)
+    assert osp.relpath(TIMM_CONFIGS[variant], REPO) in result.stdout
+    data_cfg = timm.data.resolve_data_config({}, model=model)
+    return variant, model.eval(), data_cfg, str(converted)
+
+
+def test_timm_logits_with_each_tags_normalisation(timm_source):
+    variant, source, data_cfg, converted = timm_source
+    cfg = Config.fromfile(TIMM_CONFIGS[variant])
+    # The config reproduces timm's resize for the tag.
+    assert data_cfg['interpolation'] == 'bicubic'
+    resize = cfg.test_dataloader.dataset.pipeline[1]
+    assert resize['scale'] == int(299 / data_cfg['crop_pct'])
+    assert resize['interpolation'] == 'bicubic'
+    ours = build_ours(cfg, converted)
+    images = crops(cfg, generated_images())
+    with torch.no_grad():
+        # timm returns (logits, aux_logits) when built with aux_logits.
+        expected = source(normalised_rgb(images, data_cfg['mean'],
+                                         data_cfg['std']))[0]
+    assert_same_logits(our_logits(ours, images), expected)
+
+
+def test_timm_on_real_images(timm_source):
+    variant, source, data_cfg, converted = timm_source
+    cfg = Config.fromfile(TIMM_CONFIGS[variant])
+    images = crops(cfg, paths=sample_paths())
+    ours = build_ours(cfg, converted)
+    with torch.no_grad():
+        # timm returns (logits, aux_logits) when built with aux_logits.
+        expected = source(normalised_rgb(images, data_cfg['mean'],
+                                         data_cfg['std']))[0]
+    assert_same_logits(our_logits(ours, images), expected)
+
+
+def test_converter_refuses_a_bad_file_with_one_line(tmp_path):
+    bad = tmp_path / 'bad.pth'
+    bad.write_bytes(b'not a checkpoint')
+    result = run_tool('tools/model_converters/torchvision2mmpre_inception.py',
+                      str(bad), str(tmp_path / 'out.pth'), check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(
+        f'error: cannot read checkpoint {bad}: the file is truncated or not '
+        'a PyTorch checkpoint')
