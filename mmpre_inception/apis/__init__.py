@@ -1,0 +1,3 @@
+from .inference import ImageClassifier
+
+__all__ = ['ImageClassifier']

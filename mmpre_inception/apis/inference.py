@@ -1,0 +1,105 @@
+"""Classify images with a config and a checkpoint, without a Runner."""
+from typing import List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.registry import DefaultScope
+from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
+
+from mmpre_inception.registry import MODELS
+from mmpre_inception.utils import (INFERENCE_OPTIONAL, check_state_dict_matches,
+                                   load_checkpoint_file, state_dict_of)
+
+ImageInput = Union[str, np.ndarray]
+
+
+class ImageClassifier:
+    """An Inception V3 from a config and a checkpoint, ready to classify.
+
+    The checkpoint is read with the safe loader and must fit the model (the
+    auxiliary classifier may be missing). Class names come from the
+    checkpoint's ``meta['dataset_meta']['classes']`` (written by training),
+    else ImageNet's for 1000 classes.
+
+    Args:
+        config (str | Config): Config file or object; its test pipeline and
+            data preprocessor prepare the images.
+        checkpoint (str, optional): Weights; without them the model keeps
+            its random initialisation (for tests and benchmarks).
+        device (str): ``'cpu'``, ``'cuda'``, ... Defaults to ``'cpu'``.
+
+    Example:
+        >>> classifier = ImageClassifier('configs/inception_v3_8xb32_in1k.py',
+        ...                              'inception_v3_tv_in1k.pth')
+        >>> classifier('demo/dog.jpg')[0]['class_name']  # doctest: +SKIP
+        'golden retriever'
+    """
+
+    def __init__(self, config: Union[str, Config],
+                 checkpoint: Optional[str] = None,
+                 device: str = 'cpu') -> None:
+        cfg = Config.fromfile(config) if isinstance(config, str) else config
+        self.cfg = cfg
+        with DefaultScope.overwrite_default_scope('mmpre_inception'):
+            self.model = MODELS.build(
+                dict(cfg.model, data_preprocessor=cfg.get(
+                    'data_preprocessor')))
+            steps = [dict(step) for step in
+                     cfg.test_dataloader.dataset.pipeline]
+            self._load_pipeline = Compose(steps)
+            self._array_pipeline = Compose(steps[1:])
+        self.class_names = None
+        if checkpoint:
+            loaded = load_checkpoint_file(checkpoint)
+            weights = state_dict_of(loaded)
+            check_state_dict_matches(self.model, weights, checkpoint,
+                                     INFERENCE_OPTIONAL)
+            self.model.load_state_dict(weights, strict=False)
+            meta = loaded.get('meta') or {}
+            self.class_names = (meta.get('dataset_meta') or {}).get('classes')
+        num_classes = self.model.head.num_classes
+        if self.class_names is None and num_classes == 1000:
+            self.class_names = IMAGENET_CATEGORIES
+        self.model.to(device).eval()
+
+    def _prepare(self, image: ImageInput) -> torch.Tensor:
+        if isinstance(image, str):
+            return self._load_pipeline(dict(img_path=image))['inputs']
+        # A decoded image, BGR as OpenCV and mmcv give them.
+        return self._array_pipeline(
+            dict(img=image, img_shape=image.shape[:2],
+                 ori_shape=image.shape[:2]))['inputs']
+
+    @torch.no_grad()
+    def __call__(self, images: Union[ImageInput, Sequence[ImageInput]],
+                 topk: int = 5) -> List[dict]:
+        """Classify one image or several.
+
+        Args:
+            images: Image file paths or BGR ``uint8`` arrays.
+            topk (int): How many classes to return per image.
+
+        Returns:
+            list[dict]: Per image: ``label``, ``score``, ``class_name``
+            (None without names) and ``topk``, a list of
+            ``(label, score, class_name)`` from the most likely down.
+        """
+        if isinstance(images, (str, np.ndarray)):
+            images = [images]
+        inputs = [self._prepare(image) for image in images]
+        data = self.model.data_preprocessor(dict(inputs=inputs),
+                                            training=False)
+        scores = self.model(data['inputs'], mode='tensor').softmax(dim=1)
+        results = []
+        for row in scores.float().cpu():
+            values, labels = row.topk(min(topk, row.numel()))
+            ranked = [(int(label), float(value), self._name(int(label)))
+                      for value, label in zip(values, labels)]
+            results.append(dict(label=ranked[0][0], score=ranked[0][1],
+                                class_name=ranked[0][2], topk=ranked))
+        return results
+
+    def _name(self, label: int) -> Optional[str]:
+        return self.class_names[label] if self.class_names else None

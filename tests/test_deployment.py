@@ -1,0 +1,61 @@
+"""Deploy forms: folded BatchNorm and ONNX keep the model's outputs."""
+import numpy as np
+import pytest
+import torch
+from conftest import TINY_CONFIG, perturb_batchnorm, run_tool
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from mmpre_inception.models.deploy import fold_batchnorm
+from mmpre_inception.registry import MODELS
+
+
+def build(config=TINY_CONFIG):
+    cfg = Config.fromfile(config)
+    with DefaultScope.overwrite_default_scope('mmpre_inception'):
+        model = MODELS.build(dict(cfg.model,
+                                  data_preprocessor=cfg.data_preprocessor))
+    torch.manual_seed(0)
+    model.init_weights()
+    perturb_batchnorm(model, torch.Generator().manual_seed(0))
+    return model.eval()
+
+
+def test_folded_batchnorm_gives_the_same_logits():
+    model = build()
+    images = torch.randn(2, 3, 120, 120,
+                         generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = model(images, mode='tensor')
+        assert fold_batchnorm(model) == 94 + 2  # backbone + aux head
+        got = model(images, mode='tensor')
+    assert not any(isinstance(m, torch.nn.BatchNorm2d)
+                   for m in model.modules())
+    assert ((got - expected).norm() / expected.norm()).item() < 1e-4
+
+
+@pytest.mark.slow
+def test_onnx_export_matches_pytorch(one_epoch_run, tmp_path):
+    ort = pytest.importorskip('onnxruntime')
+    checkpoint = f'{one_epoch_run}/epoch_1.pth'
+    onnx_file = str(tmp_path / 'model.onnx')
+    run_tool('tools/deployment/pytorch2onnx.py', TINY_CONFIG, checkpoint,
+             '--output-file', onnx_file, '--shape', '80')
+    model = build()
+    weights = torch.load(checkpoint, weights_only=True)['state_dict']
+    model.load_state_dict(weights)
+    session = ort.InferenceSession(onnx_file,
+                                   providers=['CPUExecutionProvider'])
+    rng = np.random.default_rng(0)
+    for batch in (1, 3):  # the batch axis is dynamic
+        rgb = rng.integers(0, 256, (batch, 3, 80, 80)).astype(np.float32)
+        (got, ) = session.run(['logits'], {'image': rgb})
+        with torch.no_grad():
+            # Our preprocessor takes BGR and flips it (to_rgb=True).
+            data = model.data_preprocessor(
+                dict(inputs=list(torch.from_numpy(rgb[:, ::-1].copy()))),
+                training=False)
+            expected = model(data['inputs'], mode='tensor').numpy()
+        assert got.shape == (batch, 10)
+        relative = np.linalg.norm(got - expected) / np.linalg.norm(expected)
+        assert relative < 1e-4, relative
