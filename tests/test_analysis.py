@@ -1,0 +1,58 @@
+"""FLOPs and parameters match the model zoo's figures."""
+import math
+
+import pytest
+import torch
+from conftest import run_tool
+from mmpretrain.models.backbones import InceptionV3 as MMPretrainInceptionV3
+
+from mmpre_inception.utils.flops import count_flops
+
+ZOO_FLOPS = 5_745_177_632
+ZOO_PARAMS = 23_834_568
+
+
+def mmcv1_module_hook_count(model, image):
+    """mmcv 1.x's counting, as it did it: forward hooks on modules (the
+    reference; mmpretrain's network is built from modules)."""
+    total = [0]
+    nn = torch.nn
+
+    def hook(module, inputs, output):
+        x = inputs[0]
+        if isinstance(module, nn.Conv2d):
+            total[0] += output.numel() * math.prod(module.weight.shape[1:])
+            total[0] += output.numel() if module.bias is not None else 0
+        elif isinstance(module, nn.Linear):
+            total[0] += x.numel() * module.out_features
+        elif isinstance(module, nn.BatchNorm2d):
+            total[0] += x.numel() * (2 if module.affine else 1)
+        elif isinstance(module, nn.ReLU):
+            total[0] += output.numel()
+        elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d,
+                                 nn.AdaptiveAvgPool2d)):
+            total[0] += x.numel()
+
+    for module in model.modules():
+        module.register_forward_hook(hook)
+    with torch.no_grad():
+        model(image)
+    return total[0]
+
+
+def test_counter_reproduces_the_zoo_figure_on_mmpretrains_model():
+    reference = MMPretrainInceptionV3(num_classes=1000, aux_logits=False)
+    reference.eval()
+    image = torch.zeros(1, 3, 299, 299)
+    assert mmcv1_module_hook_count(reference, image) == ZOO_FLOPS
+    assert count_flops(reference, image)['total'] == ZOO_FLOPS
+
+
+@pytest.mark.slow
+def test_get_flops_reports_the_zoo_figures():
+    result = run_tool('tools/analysis_tools/get_flops.py',
+                      'configs/inception_v3_8xb32_in1k.py')
+    lines = result.stdout.splitlines()
+    assert lines[0] == 'Input shape: (3, 299, 299)'
+    assert lines[1].startswith(f'FLOPs: 5.75 G ({ZOO_FLOPS:,}; ')
+    assert lines[3].startswith(f'Params: 23.83 M ({ZOO_PARAMS:,}; ')

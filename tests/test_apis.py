@@ -1,0 +1,79 @@
+"""Inference without a Runner: mmpre_inception.apis and demo/image_demo.py."""
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from conftest import TINY_CONFIG, run_tool
+from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
+
+from mmpre_inception.apis import ImageClassifier
+from mmpre_inception.datasets import SHAPES, read_image
+from mmpre_inception.utils import CheckpointError
+
+
+@pytest.fixture(scope='module')
+def val_images(shapes_root):
+    with open(osp.join(shapes_root, 'meta', 'val.txt')) as f:
+        entries = [line.split() for line in f]
+    return [(osp.join(shapes_root, 'val', name), int(label))
+            for name, label in entries]
+
+
+def test_classifier_matches_the_test_tool(one_epoch_run, val_images,
+                                          tiny_options, tmp_path):
+    checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
+    classifier = ImageClassifier(TINY_CONFIG, checkpoint)
+    paths = [path for path, _ in val_images]
+    results = classifier(paths, topk=3)
+    out = str(tmp_path / 'preds.pkl')
+    run_tool('tools/test.py', TINY_CONFIG, checkpoint, '--work-dir',
+             str(tmp_path), '--out', out, *tiny_options())
+    import pickle
+    with open(out, 'rb') as f:
+        predictions = pickle.load(f)
+    for result, prediction in zip(results, predictions):
+        torch.testing.assert_close(
+            result['score'],
+            float(prediction['pred_score'].max()), rtol=1e-4, atol=1e-6)
+        assert result['label'] == int(prediction['pred_label'][0])
+        # Names come from the checkpoint's dataset_meta.
+        assert result['class_name'] == SHAPES[result['label']]
+        scores = [score for _, score, _ in result['topk']]
+        assert len(scores) == 3 and scores == sorted(scores, reverse=True)
+    # An array gives what its file gives.
+    array_result = classifier(read_image(paths[0]), topk=3)[0]
+    assert [label for label, _, _ in array_result['topk']] == \
+        [label for label, _, _ in results[0]['topk']]
+    torch.testing.assert_close(array_result['score'], results[0]['score'])
+
+
+def test_imagenet_names_for_1000_classes(tmp_path):
+    from mmengine.config import Config
+    cfg = Config.fromfile(TINY_CONFIG)
+    cfg.model.head.num_classes = 1000
+    cfg.data_preprocessor.num_classes = 1000
+    classifier = ImageClassifier(cfg)
+    image = np.random.default_rng(0).integers(0, 256, (90, 120, 3),
+                                              dtype=np.uint8)
+    (result, ) = classifier(image)
+    assert result['class_name'] == IMAGENET_CATEGORIES[result['label']]
+    assert len(result['topk']) == 5
+
+
+def test_unsafe_checkpoint_is_refused(tmp_path):
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'x': np.random.default_rng}, path)
+    with pytest.raises(CheckpointError, match='refusing to load'):
+        ImageClassifier(TINY_CONFIG, str(path))
+
+
+@pytest.mark.slow
+def test_image_demo_prints_top5(one_epoch_run, val_images):
+    path, _ = val_images[0]
+    result = run_tool('demo/image_demo.py', path, TINY_CONFIG,
+                      osp.join(one_epoch_run, 'epoch_1.pth'))
+    lines = result.stdout.strip().splitlines()
+    assert [line.split('.')[0] for line in lines] == ['1', '2', '3', '4',
+                                                      '5']
+    assert all(line.split()[-1] in SHAPES for line in lines)
