@@ -37,7 +37,7 @@ setup(
     # inherit them with `read_base()` (docs/training.md); `configs/` in the
     # repository root is a link to them.
     package_data={
-        'mmpre_inception': ['configs/*.py', 'configs/*/*.py',
+        'mmpre_inception': ['configs/*.py', 'configs/*.yml', 'configs/*/*.py',
                             'configs/*/*/*.py']
     },
     install_requires=read_requirements('runtime.txt') +

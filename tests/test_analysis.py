@@ -56,3 +56,17 @@ def test_get_flops_reports_the_zoo_figures():
     assert lines[0] == 'Input shape: (3, 299, 299)'
     assert lines[1].startswith(f'FLOPs: 5.75 G ({ZOO_FLOPS:,}; ')
     assert lines[3].startswith(f'Params: 23.83 M ({ZOO_PARAMS:,}; ')
+
+
+@pytest.mark.slow
+def test_benchmark_prints_a_rate_per_model():
+    result = run_tool('tools/analysis_tools/benchmark.py',
+                      'configs/inception_v3_8xb32_in1k.py', '--shape', '96',
+                      '--batch-size', '2', '--runs', '1', '--warmup', '0',
+                      '--fold-bn', '--channels-last', '--compare')
+    lines = result.stdout.splitlines()
+    rows = [line.split() for line in lines if line.startswith('batch')]
+    assert [row[2] for row in rows] == ['mmpre_inception', 'mmpretrain',
+                                        'torchvision', 'timm']
+    assert all(float(row[3]) > 0 and row[4] == 'img/s' for row in rows)
+    assert lines[-1].startswith('peak memory: ')
