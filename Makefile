@@ -7,15 +7,15 @@ INSTALLED := $(VENV)/.installed
 DEMO_DIR := work_dirs/demo
 DEMO_CONFIG := configs/demo/inception_v3_1xb16_shapes.py
 
-.PHONY: install demo test test-all clean-demo
+.PHONY: install demo test docs clean-demo
 
 install: $(INSTALLED)
 
-$(INSTALLED): setup.py requirements/runtime.txt requirements/mminstall.txt requirements/tests.txt
+$(INSTALLED): setup.py requirements/runtime.txt requirements/mminstall.txt requirements/tests.txt requirements/docs.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first and pinned, so nothing else pulls another build
 	$(PY) -m pip install -r requirements/runtime.txt
-	$(PY) -m pip install -r requirements/mminstall.txt -r requirements/tests.txt
+	$(PY) -m pip install -r requirements/mminstall.txt -r requirements/tests.txt -r requirements/docs.txt
 	$(PY) -m pip install --no-deps --no-build-isolation -e .
 	touch $(INSTALLED)
 
@@ -32,6 +32,12 @@ demo: $(INSTALLED)
 # Everything CI runs; tests marked `slow` are included.
 test: $(INSTALLED)
 	$(PY) -m pytest tests
+
+# The documentation site (docs/_build/html); any Sphinx warning fails it.
+docs: $(INSTALLED)
+	rm -rf docs/_build
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "Site: docs/_build/html/index.html"
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

@@ -67,8 +67,9 @@ def count_flops(model: torch.nn.Module, *inputs, **kwargs) -> Dict[str, int]:
 
     Args:
         model (nn.Module): Model, evaluated as called (set eval mode first).
-        *inputs, **kwargs: Its arguments; use a batch of one image for
+        *inputs: Its positional arguments; use a batch of one image for
             per-image figures.
+        **kwargs: Its keyword arguments (e.g. ``mode='tensor'``).
 
     Returns:
         dict: ``conv``, ``linear``, ``batchnorm``, ``relu``, ``pool`` and

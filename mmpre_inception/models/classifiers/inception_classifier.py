@@ -61,7 +61,8 @@ class InceptionClassifier(ImageClassifier):
             memory format, which CPU (oneDNN) and GPU (cuDNN) convolutions
             run faster in. Outputs match NCHW within float rounding.
             Defaults to False.
-        *args, **kwargs: ``ImageClassifier``'s arguments.
+        *args: ``ImageClassifier``'s positional arguments.
+        **kwargs: ``ImageClassifier``'s keyword arguments.
 
     Example:
         >>> from mmpre_inception.registry import MODELS
