@@ -184,3 +184,75 @@ def test_converter_refuses_a_bad_file_with_one_line(tmp_path):
     assert result.stderr.strip().startswith(
         f'error: cannot read checkpoint {bad}: the file is truncated or not '
         'a PyTorch checkpoint')
+
+
+KERAS_CONFIG = osp.join(CONFIGS, 'tensorflow', 'inception_v3_keras_in1k.py')
+
+
+@pytest.fixture(scope='module', params=[1000, 1001])
+def keras_source(request, tmp_path_factory):
+    """keras.applications.InceptionV3 with random weights, BatchNorm
+    statistics and offsets perturbed, saved as a Keras weights file."""
+    os = pytest.importorskip('os')
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+    keras = pytest.importorskip('keras', reason='TensorFlow is optional '
+                                '(requirements/optional.txt)')
+    classes = request.param
+    keras.utils.set_random_seed(0)
+    model = keras.applications.InceptionV3(
+        weights=None, classes=classes, classifier_activation=None)
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if type(layer).__name__ == 'BatchNormalization':
+            beta, mean, var = layer.get_weights()
+            layer.set_weights([
+                rng.normal(0, 0.1, beta.shape).astype(np.float32),
+                rng.normal(0, 0.1, mean.shape).astype(np.float32),
+                rng.uniform(0.5, 1.5, var.shape).astype(np.float32)])
+    folder = tmp_path_factory.mktemp(f'keras{classes}')
+    source, converted = folder / 'k.weights.h5', folder / 'ours.pth'
+    model.save_weights(str(source))
+    run_tool('tools/model_converters/keras2mmpre_inception.py', str(source),
+             str(converted), '--classes', str(classes))
+    return model, classes, str(converted)
+
+
+def keras_logits(model, chw_uint8, classes):
+    """Keras' own preprocessing: RGB, NHWC, preprocess_input ('tf' mode)."""
+    import keras
+    rgb = torch.stack(chw_uint8).flip(1).permute(0, 2, 3, 1).numpy()
+    inputs = keras.applications.inception_v3.preprocess_input(
+        rgb.astype(np.float32))
+    logits = torch.from_numpy(np.asarray(model(inputs, training=False)))
+    return logits[:, 1:] if classes == 1001 else logits
+
+
+def test_keras_logits(keras_source):
+    model, classes, converted = keras_source
+    cfg = Config.fromfile(KERAS_CONFIG)
+    ours = build_ours(cfg, converted)
+    images = crops(cfg, generated_images())
+    assert_same_logits(our_logits(ours, images),
+                       keras_logits(model, images, classes))
+
+
+def test_keras_on_real_images(keras_source):
+    model, classes, converted = keras_source
+    cfg = Config.fromfile(KERAS_CONFIG)
+    images = crops(cfg, paths=sample_paths())
+    ours = build_ours(cfg, converted)
+    assert_same_logits(our_logits(ours, images),
+                       keras_logits(model, images, classes))
+
+
+def test_keras_pooling_difference_is_real(keras_source):
+    """With PyTorch's pooling the converted weights are measurably off:
+    the config's pool_count_include_pad=False is what makes them exact."""
+    model, classes, converted = keras_source
+    cfg = Config.fromfile(KERAS_CONFIG)
+    cfg.model.backbone.pool_count_include_pad = True
+    ours = build_ours(cfg, converted)
+    images = crops(cfg, generated_images())
+    expected = keras_logits(model, images, classes)
+    got = our_logits(ours, images)
+    assert ((got - expected).norm() / expected.norm()).item() > 1e-3

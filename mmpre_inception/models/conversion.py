@@ -152,3 +152,88 @@ def save_checkpoint_atomically(state_dict: Dict[str, torch.Tensor],
     buffer = io.BytesIO()
     torch.save({'state_dict': state_dict, 'meta': meta}, buffer)
     write_atomically(buffer.getvalue(), path)
+
+
+def _creation_order(layer) -> int:
+    # Keras names layers conv2d, conv2d_1, ... in creation order, which is
+    # torchvision's module order; model.layers is sorted otherwise.
+    suffix = layer.name.rsplit('_', 1)[-1]
+    return int(suffix) if suffix.isdigit() else 0
+
+
+def convert_keras(keras_model, drop_background: bool = None
+                  ) -> Dict[str, torch.Tensor]:
+    """Keras ``InceptionV3`` weights (``keras.applications``) for our
+    model, to be used with ``configs/tensorflow/inception_v3_keras_in1k.py``.
+
+    What differs from PyTorch's Inception V3, and how it is kept exact:
+
+    * kernels are HWIO (transposed to OIHW), the classifier is
+      ``predictions`` (transposed);
+    * BatchNorm has no scale (``scale=False``): the weight is 1; epsilon is
+      1e-3 as ours;
+    * TensorFlow's "same" average pooling ignores the padded border: the
+      config sets ``pool_count_include_pad=False`` on our backbone;
+    * inputs are RGB scaled to [-1, 1]: the config's preprocessor uses
+      mean = std = 127.5;
+    * a 1001-class classifier (TF-slim's, with "background" at index 0)
+      loses that row, so labels are ImageNet's 0..999.
+
+    Args:
+        keras_model: A built ``keras.applications.InceptionV3`` with weights
+            loaded and ``include_top=True``.
+        drop_background (bool, optional): Drop the first class. Defaults to
+            True exactly when the classifier has 1001 outputs.
+
+    Returns:
+        dict: Weights in our layout (no auxiliary classifier: Keras has
+        none).
+    """
+    import numpy as np
+
+    def array(variable) -> np.ndarray:
+        return np.asarray(variable.numpy() if hasattr(variable, 'numpy')
+                          else variable)
+
+    layers = keras_model.layers
+    convs = sorted((layer for layer in layers
+                    if type(layer).__name__ == 'Conv2D'),
+                   key=_creation_order)
+    norms = sorted((layer for layer in layers
+                    if type(layer).__name__ == 'BatchNormalization'),
+                   key=_creation_order)
+    (dense, ) = [layer for layer in layers if type(layer).__name__ == 'Dense']
+    from mmpre_inception.models.backbones.inception_v3 import (BasicConv2d,
+                                                              InceptionV3)
+    names = [name for name, module in InceptionV3().named_modules()
+             if isinstance(module, BasicConv2d)]
+    if not len(names) == len(convs) == len(norms):
+        raise ValueError(
+            f'expected {len(names)} convolutions and BatchNorms in the '
+            f'Keras model, found {len(convs)} and {len(norms)}: is it '
+            'keras.applications.InceptionV3?')
+    state = {}
+    for name, conv, norm in zip(names, convs, norms):
+        prefix = f'backbone.{name}.'
+        kernel = torch.from_numpy(array(conv.kernel)).permute(3, 2, 0, 1)
+        state[prefix + 'conv.weight'] = kernel.contiguous()
+        channels = kernel.shape[0]
+        gamma = array(norm.gamma) if norm.gamma is not None else \
+            np.ones(channels, np.float32)
+        state[prefix + 'bn.weight'] = torch.from_numpy(gamma)
+        state[prefix + 'bn.bias'] = torch.from_numpy(array(norm.beta))
+        state[prefix + 'bn.running_mean'] = torch.from_numpy(
+            array(norm.moving_mean))
+        state[prefix + 'bn.running_var'] = torch.from_numpy(
+            array(norm.moving_variance))
+        state[prefix + 'bn.num_batches_tracked'] = torch.tensor(0)
+    weight = torch.from_numpy(array(dense.kernel)).t().contiguous()
+    bias = torch.from_numpy(array(dense.bias))
+    if drop_background is None:
+        drop_background = weight.shape[0] == 1001
+    if drop_background:
+        weight, bias = weight[1:], bias[1:]
+    state['head.fc.weight'] = weight
+    state['head.fc.bias'] = bias
+    return {key: value.float() if value.is_floating_point() else value
+            for key, value in state.items()}

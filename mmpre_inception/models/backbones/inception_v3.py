@@ -54,8 +54,10 @@ class BasicConv2d(nn.Module):
         return F.relu(self.bn(self.conv(x)), inplace=True)
 
 
-def _avg_pool_3x3(x: torch.Tensor) -> torch.Tensor:
-    return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1)
+def _avg_pool_3x3(x: torch.Tensor,
+                  count_include_pad: bool = True) -> torch.Tensor:
+    return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1,
+                        count_include_pad=count_include_pad)
 
 
 class InceptionA(nn.Module):
@@ -63,6 +65,8 @@ class InceptionA(nn.Module):
 
     def __init__(self, in_channels: int, pool_features: int) -> None:
         super().__init__()
+        # False for TensorFlow weights, whose pooling ignores padding.
+        self.count_include_pad = True
         self.branch1x1 = BasicConv2d(in_channels, 64, 1)
         self.branch5x5_1 = BasicConv2d(in_channels, 48, 1)
         self.branch5x5_2 = BasicConv2d(48, 64, 5, padding=2)
@@ -75,7 +79,8 @@ class InceptionA(nn.Module):
         branch5x5 = self.branch5x5_2(self.branch5x5_1(x))
         branch3x3dbl = self.branch3x3dbl_3(
             self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
-        branch_pool = self.branch_pool(_avg_pool_3x3(x))
+        branch_pool = self.branch_pool(
+            _avg_pool_3x3(x, self.count_include_pad))
         return torch.cat(
             [self.branch1x1(x), branch5x5, branch3x3dbl, branch_pool], 1)
 
@@ -102,6 +107,8 @@ class InceptionC(nn.Module):
 
     def __init__(self, in_channels: int, channels_7x7: int) -> None:
         super().__init__()
+        # False for TensorFlow weights, whose pooling ignores padding.
+        self.count_include_pad = True
         c7 = channels_7x7
         self.branch1x1 = BasicConv2d(in_channels, 192, 1)
         self.branch7x7_1 = BasicConv2d(in_channels, c7, 1)
@@ -119,7 +126,8 @@ class InceptionC(nn.Module):
         branch7x7dbl = x
         for i in range(1, 6):
             branch7x7dbl = getattr(self, f'branch7x7dbl_{i}')(branch7x7dbl)
-        branch_pool = self.branch_pool(_avg_pool_3x3(x))
+        branch_pool = self.branch_pool(
+            _avg_pool_3x3(x, self.count_include_pad))
         return torch.cat(
             [self.branch1x1(x), branch7x7, branch7x7dbl, branch_pool], 1)
 
@@ -150,6 +158,8 @@ class InceptionE(nn.Module):
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
+        # False for TensorFlow weights, whose pooling ignores padding.
+        self.count_include_pad = True
         self.branch1x1 = BasicConv2d(in_channels, 320, 1)
         self.branch3x3_1 = BasicConv2d(in_channels, 384, 1)
         self.branch3x3_2a = BasicConv2d(384, 384, (1, 3), padding=(0, 1))
@@ -170,7 +180,8 @@ class InceptionE(nn.Module):
             self.branch3x3dbl_3a(branch3x3dbl),
             self.branch3x3dbl_3b(branch3x3dbl)
         ], 1)
-        branch_pool = self.branch_pool(_avg_pool_3x3(x))
+        branch_pool = self.branch_pool(
+            _avg_pool_3x3(x, self.count_include_pad))
         return torch.cat(
             [self.branch1x1(x), branch3x3, branch3x3dbl, branch_pool], 1)
 
@@ -203,6 +214,10 @@ class InceptionV3(BaseModule):
             nothing. Defaults to -1.
         norm_eval (bool): Keep every BatchNorm layer in eval mode (running
             statistics frozen) while training. Defaults to False.
+        pool_count_include_pad (bool): Whether the 3x3 average pools of the
+            Mixed blocks count the zero padding at borders, as PyTorch
+            models do (True), or not, as TensorFlow's "same" pooling does
+            (False; for converted Keras / TF weights). Defaults to True.
         init_cfg (dict | list[dict], optional): Initialisation config.
             Defaults to truncated normal (std 0.1) for convolutions and ones
             for BatchNorm weights, as torchvision does.
@@ -233,6 +248,7 @@ class InceptionV3(BaseModule):
         out_indices: Sequence[int] = (3, ),
         frozen_stages: int = -1,
         norm_eval: bool = False,
+        pool_count_include_pad: bool = True,
         init_cfg: Optional[Union[Dict, List[Dict]]] = (
             dict(type='TruncNormal', layer='Conv2d', std=0.1),
             dict(type='Constant', layer='BatchNorm2d', val=1)),
@@ -281,6 +297,9 @@ class InceptionV3(BaseModule):
         self.Mixed_7a = InceptionD(768)
         self.Mixed_7b = InceptionE(1280)
         self.Mixed_7c = InceptionE(2048)
+        for block in self.modules():
+            if hasattr(block, 'count_include_pad'):
+                block.count_include_pad = pool_count_include_pad
         self._freeze_stages()
 
     def stage_modules(self, stage: int) -> List[nn.Module]:
