@@ -223,7 +223,7 @@ def keras_logits(model, chw_uint8, classes):
     rgb = torch.stack(chw_uint8).flip(1).permute(0, 2, 3, 1).numpy()
     inputs = keras.applications.inception_v3.preprocess_input(
         rgb.astype(np.float32))
-    logits = torch.from_numpy(np.asarray(model(inputs, training=False)))
+    logits = torch.from_numpy(np.array(model(inputs, training=False)))
     return logits[:, 1:] if classes == 1001 else logits
 
 
