@@ -100,12 +100,12 @@ def load_predictions(path: str) -> list:
 
 def test_amp_and_channels_last_keep_predictions(one_epoch_run, tiny_options,
                                                 tmp_path):
-    """The flags reach the model: --channels-last gives the NCHW
-    predictions, --amp scores in bfloat16 on this CPU (test_precision.py
+    """The defaults (channels-last, folded BatchNorm) give the plain NCHW
+    predictions; --amp scores in bfloat16 on this CPU (test_precision.py
     compares logits of a non-degenerate model)."""
     checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
     outputs = {}
-    for name, flags in [('fp32', []), ('nhwc', ['--channels-last']),
+    for name, flags in [('fp32', ['--nchw', '--no-fold-bn']), ('nhwc', []),
                         ('amp', ['--amp'])]:
         outputs[name] = str(tmp_path / f'{name}.pkl')
         run_tool('tools/test.py', TINY_CONFIG, checkpoint, '--work-dir',

@@ -3,14 +3,14 @@ from .atomic_files import (AtomicLocalBackend, use_atomic_local_files,
 from .checkpoint_safety import (allow_mmengine_checkpoint_types,
                                 mmengine_checkpoint_globals)
 from .cpu_distributed import CPUDistributedDataParallel
-from .hooks import (EpochSeedHook, NonFiniteLossError, NonFiniteLossHook,
-                    UnreadableImagesHook)
+from .hooks import (EpochSeedHook, FoldBatchNormHook, NonFiniteLossError,
+                    NonFiniteLossHook, UnreadableImagesHook)
 from .optimizers import AutocastOptimWrapper, RMSpropTF
 
 __all__ = [
     'AtomicLocalBackend', 'use_atomic_local_files', 'write_atomically',
     'allow_mmengine_checkpoint_types', 'mmengine_checkpoint_globals',
-    'CPUDistributedDataParallel', 'EpochSeedHook', 'NonFiniteLossError',
+    'CPUDistributedDataParallel', 'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteLossError',
     'NonFiniteLossHook', 'UnreadableImagesHook', 'AutocastOptimWrapper',
     'RMSpropTF'
 ]

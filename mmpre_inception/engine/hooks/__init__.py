@@ -1,8 +1,9 @@
 from .epoch_seed_hook import EpochSeedHook
+from .fold_batchnorm_hook import FoldBatchNormHook
 from .nonfinite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from .unreadable_images_hook import UnreadableImagesHook
 
 __all__ = [
-    'EpochSeedHook', 'NonFiniteLossError', 'NonFiniteLossHook',
+    'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteLossError', 'NonFiniteLossHook',
     'UnreadableImagesHook'
 ]
