@@ -59,3 +59,13 @@ def test_onnx_export_matches_pytorch(one_epoch_run, tmp_path):
         assert got.shape == (batch, 10)
         relative = np.linalg.norm(got - expected) / np.linalg.norm(expected)
         assert relative < 1e-4, relative
+
+
+def test_fold_batchnorm_hook_folds_the_test_model():
+    from types import SimpleNamespace
+
+    from mmpre_inception.engine import FoldBatchNormHook
+    model = build()
+    FoldBatchNormHook().before_test_epoch(SimpleNamespace(model=model))
+    assert not any(isinstance(m, torch.nn.BatchNorm2d)
+                   for m in model.modules())
