@@ -17,20 +17,18 @@ import mmengine
 from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 from mmengine.evaluator import DumpResults
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import mmpre_inception  # noqa: F401 (checkpoint allow-list)
 import mmpre_inception.models  # noqa: F401 (registers our modules)
 from mmpre_inception.datasets import AnnotationError, UnreadableImageError
-from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
-                                   ConfigError, adapt_to_machine,
-                                   add_launcher_arguments, check_annotations,
-                                   check_state_dict_matches, default_work_dir,
+from mmpre_inception.utils import (CheckpointError, ConfigError,
+                                   adapt_to_machine, add_launcher_arguments,
+                                   check_annotations, default_work_dir,
                                    enable_skip_unreadable,
-                                   init_cpu_distributed, load_checkpoint_file,
+                                   init_cpu_distributed, load_checked_weights,
                                    load_config, one_line, parse_tool_args,
-                                   shutdown_distributed, state_dict_of)
+                                   shutdown_distributed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -101,7 +99,6 @@ def merge_args(cfg, args):
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(
         args.config)
-    cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         visualization = cfg.default_hooks.visualization
         visualization.enable = True
@@ -127,14 +124,12 @@ def merge_args(cfg, args):
 
 
 def evaluate(cfg, args) -> dict:
-    """Check the checkpoint against the model, then run the test loop; the
-    Runner (and its DDP wrapper) is released on return."""
+    """Load the checked checkpoint and run the test loop; the Runner (and
+    its DDP wrapper) is released on return."""
     runner = Runner.from_cfg(cfg)
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
-    check_state_dict_matches(
-        model, state_dict_of(load_checkpoint_file(args.checkpoint)),
-        args.checkpoint, optional=INFERENCE_OPTIONAL)
+    # Loaded here rather than through cfg.load_from: the file is read
+    # once, safely, and checked to fit before its weights are used.
+    load_checked_weights(runner.model, args.checkpoint)
     if args.out and args.out_item in (None, 'pred'):
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

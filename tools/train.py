@@ -9,7 +9,6 @@ import argparse
 import sys
 
 from mmengine.config import DictAction
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner, find_latest_checkpoint
 
 import mmpre_inception  # noqa: F401 (checkpoint allow-list)
@@ -19,11 +18,10 @@ from mmpre_inception.engine import NonFiniteLossError
 from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
                                    ConfigError, adapt_to_machine,
                                    add_launcher_arguments, check_annotations,
-                                   check_state_dict_matches, default_work_dir,
-                                   enable_skip_unreadable,
-                                   init_cpu_distributed, load_checkpoint_file,
+                                   default_work_dir, enable_skip_unreadable,
+                                   init_cpu_distributed, load_checked_weights,
                                    load_config, one_line, parse_tool_args,
-                                   shutdown_distributed, state_dict_of)
+                                   shutdown_distributed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -148,11 +146,8 @@ def train(cfg) -> None:
     Runner (and its DDP wrapper) is released on return."""
     runner = Runner.from_cfg(cfg)
     path, optional = checkpoint_to_check(cfg)
-    if path:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        check_state_dict_matches(
-            model, state_dict_of(load_checkpoint_file(path)), path, optional)
+    if path:  # the Runner loads it (with optimizer state) in train()
+        load_checked_weights(runner.model, path, optional, load=False)
     runner.train()
 
 

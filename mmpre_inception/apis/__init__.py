@@ -1,3 +1,3 @@
-from .inference import ImageClassifier
+from .inference import ImageClassifier, init_model
 
-__all__ = ['ImageClassifier']
+__all__ = ['ImageClassifier', 'init_model']

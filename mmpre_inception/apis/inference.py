@@ -9,10 +9,41 @@ from mmengine.registry import DefaultScope
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 
 from mmpre_inception.registry import MODELS
-from mmpre_inception.utils import (INFERENCE_OPTIONAL, check_state_dict_matches,
-                                   load_checkpoint_file, state_dict_of)
+from mmpre_inception.utils import load_checked_weights
 
 ImageInput = Union[str, np.ndarray]
+
+
+def init_model(config: Union[str, Config],
+               checkpoint: Optional[str] = None,
+               device: str = 'cpu') -> torch.nn.Module:
+    """Build a config's model in eval mode, with a checkpoint's weights
+    (read safely, checked to fit) or its own initialisation.
+
+    Args:
+        config (str | Config): Config file or object.
+        checkpoint (str, optional): Weights. Defaults to None.
+        device (str): Defaults to ``'cpu'``.
+
+    Returns:
+        nn.Module: The model, with ``cfg`` (the config) and
+        ``checkpoint_meta`` (the checkpoint's ``meta``, or ``{}``) set.
+
+    Example:
+        >>> model = init_model('configs/inception_v3_8xb32_in1k.py', 'x.pth')
+        ... # doctest: +SKIP
+    """
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    with DefaultScope.overwrite_default_scope('mmpre_inception'):
+        model = MODELS.build(
+            dict(cfg.model, data_preprocessor=cfg.get('data_preprocessor')))
+    meta = {}
+    if checkpoint:
+        meta = load_checked_weights(model, checkpoint).get('meta') or {}
+    else:
+        model.init_weights()
+    model.cfg, model.checkpoint_meta = cfg, meta
+    return model.to(device).eval()
 
 
 class ImageClassifier:
@@ -40,29 +71,16 @@ class ImageClassifier:
     def __init__(self, config: Union[str, Config],
                  checkpoint: Optional[str] = None,
                  device: str = 'cpu') -> None:
-        cfg = Config.fromfile(config) if isinstance(config, str) else config
-        self.cfg = cfg
+        self.model = init_model(config, checkpoint, device)
+        self.cfg = cfg = self.model.cfg
+        steps = [dict(step) for step in cfg.test_dataloader.dataset.pipeline]
         with DefaultScope.overwrite_default_scope('mmpre_inception'):
-            self.model = MODELS.build(
-                dict(cfg.model, data_preprocessor=cfg.get(
-                    'data_preprocessor')))
-            steps = [dict(step) for step in
-                     cfg.test_dataloader.dataset.pipeline]
             self._load_pipeline = Compose(steps)
             self._array_pipeline = Compose(steps[1:])
-        self.class_names = None
-        if checkpoint:
-            loaded = load_checkpoint_file(checkpoint)
-            weights = state_dict_of(loaded)
-            check_state_dict_matches(self.model, weights, checkpoint,
-                                     INFERENCE_OPTIONAL)
-            self.model.load_state_dict(weights, strict=False)
-            meta = loaded.get('meta') or {}
-            self.class_names = (meta.get('dataset_meta') or {}).get('classes')
-        num_classes = self.model.head.num_classes
-        if self.class_names is None and num_classes == 1000:
+        dataset_meta = self.model.checkpoint_meta.get('dataset_meta') or {}
+        self.class_names = dataset_meta.get('classes')
+        if self.class_names is None and self.model.head.num_classes == 1000:
             self.class_names = IMAGENET_CATEGORIES
-        self.model.to(device).eval()
 
     def _prepare(self, image: ImageInput) -> torch.Tensor:
         if isinstance(image, str):

@@ -1,6 +1,6 @@
 from .checkpoints import (INFERENCE_OPTIONAL, CheckpointError,
-                          check_state_dict_matches, load_checkpoint_file,
-                          state_dict_of)
+                          check_state_dict_matches, load_checked_weights,
+                          load_checkpoint_file, state_dict_of)
 from .data_options import (check_annotations, enable_skip_unreadable,
                            one_line)
 from .setup_config import (ConfigError, adapt_to_machine,
@@ -10,7 +10,7 @@ from .setup_config import (ConfigError, adapt_to_machine,
 
 __all__ = [
     'INFERENCE_OPTIONAL', 'CheckpointError', 'check_state_dict_matches',
-    'load_checkpoint_file', 'state_dict_of', 'check_annotations',
+    'load_checked_weights', 'load_checkpoint_file', 'state_dict_of', 'check_annotations',
     'enable_skip_unreadable', 'one_line', 'ConfigError', 'adapt_to_machine',
     'add_launcher_arguments', 'check_option_key', 'default_work_dir',
     'init_cpu_distributed', 'load_config', 'parse_tool_args',

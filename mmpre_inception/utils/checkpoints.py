@@ -42,7 +42,6 @@ def load_checkpoint_file(path: str) -> dict:
     Example:
         >>> checkpoint = load_checkpoint_file('epoch_1.pth')  # doctest: +SKIP
     """
-    import mmpre_inception  # noqa: F401 (installs the allow-list)
     try:
         checkpoint = torch.load(path, map_location='cpu', weights_only=True)
     except FileNotFoundError:
@@ -146,3 +145,35 @@ def check_state_dict_matches(model: torch.nn.Module,
     raise CheckpointError(
         f'checkpoint {path} does not fit the model: ' + '; '.join(problems) +
         '.' + hint)
+
+
+def load_checked_weights(model: torch.nn.Module, path: str,
+                         optional: Iterable[str] = INFERENCE_OPTIONAL,
+                         load: bool = True) -> dict:
+    """Read ``path`` safely, check that it fits ``model`` and (with
+    ``load``) load its weights; the one path every tool takes.
+
+    Args:
+        model (nn.Module): The model, possibly in a DDP wrapper.
+        path (str): Checkpoint file.
+        optional (Iterable[str]): Key prefixes the checkpoint may lack.
+            Defaults to :data:`INFERENCE_OPTIONAL`.
+        load (bool): Load the weights into ``model`` (missing optional keys
+            keep their values). False only checks. Defaults to True.
+
+    Returns:
+        dict: The checkpoint, e.g. for its ``meta``.
+
+    Raises:
+        CheckpointError: As :func:`load_checkpoint_file` and
+            :func:`check_state_dict_matches`.
+    """
+    from mmengine.model import is_model_wrapper
+    if is_model_wrapper(model):
+        model = model.module
+    checkpoint = load_checkpoint_file(path)
+    weights = state_dict_of(checkpoint)
+    check_state_dict_matches(model, weights, path, optional)
+    if load:
+        model.load_state_dict(weights, strict=False)
+    return checkpoint

@@ -40,7 +40,7 @@ class _Counter(TorchFunctionMode):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
         if func in (F.conv2d, torch.conv2d):
-            x, weight = args[0], args[1]
+            weight = args[1]
             bias = args[2] if len(args) > 2 else kwargs.get('bias')
             per_output = math.prod(weight.shape[1:])  # Cin/groups * kh * kw
             self._add('conv', out.numel() * per_output +

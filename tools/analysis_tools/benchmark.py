@@ -18,13 +18,9 @@ import time
 from typing import Callable, Dict
 
 import torch
-from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
+from mmpre_inception.apis import init_model
 from mmpre_inception.models.deploy import fold_batchnorm
-from mmpre_inception.registry import MODELS
-from mmpre_inception.utils import (INFERENCE_OPTIONAL, check_state_dict_matches,
-                                   load_checkpoint_file, state_dict_of)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -53,17 +49,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def our_model(args) -> torch.nn.Module:
-    cfg = Config.fromfile(args.config)
-    with DefaultScope.overwrite_default_scope('mmpre_inception'):
-        model = MODELS.build(cfg.model)
-    if args.checkpoint:
-        weights = state_dict_of(load_checkpoint_file(args.checkpoint))
-        check_state_dict_matches(model, weights, args.checkpoint,
-                                 INFERENCE_OPTIONAL)
-        model.load_state_dict(weights, strict=False)
-    else:
-        model.init_weights()
-    model.eval()
+    model = init_model(args.config, args.checkpoint)
 
     class Logits(torch.nn.Module):
 

@@ -15,36 +15,26 @@ import sys
 import warnings
 
 import torch
-from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
+from mmpre_inception.apis import init_model
 from mmpre_inception.models.deploy import fold_batchnorm
 from mmpre_inception.models.export import NormalizedClassifier
-from mmpre_inception.registry import MODELS
-from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
-                                   check_state_dict_matches,
-                                   load_checkpoint_file, state_dict_of)
+from mmpre_inception.utils import CheckpointError
 
 
 def build_export_module(config: str, checkpoint: str,
                         fold_bn: bool = True) -> torch.nn.Module:
     """The config's model with the checkpoint's weights, wrapped with its
     normalisation, in eval mode."""
-    cfg = Config.fromfile(config)
-    with DefaultScope.overwrite_default_scope('mmpre_inception'):
-        model = MODELS.build(cfg.model)
-    weights = state_dict_of(load_checkpoint_file(checkpoint))
-    check_state_dict_matches(model, weights, checkpoint, INFERENCE_OPTIONAL)
-    model.load_state_dict(weights, strict=False)
-    model.eval()
+    model = init_model(config, checkpoint)
     if fold_bn:
         fold_batchnorm(model)
-    preprocessor = cfg.data_preprocessor
-    mean, std = list(preprocessor['mean']), list(preprocessor['std'])
+    preprocessor = model.cfg.data_preprocessor
     if not preprocessor.get('to_rgb', False):
         # The graph takes RGB; such a config's statistics are in BGR order.
         raise ValueError('pytorch2onnx expects a config with to_rgb=True')
-    return NormalizedClassifier(model, mean, std).eval()
+    return NormalizedClassifier(model, list(preprocessor['mean']),
+                                list(preprocessor['std'])).eval()
 
 
 def main(argv=None) -> int:
