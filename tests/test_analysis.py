@@ -58,15 +58,38 @@ def test_get_flops_reports_the_zoo_figures():
     assert lines[3].startswith(f'Params: 23.83 M ({ZOO_PARAMS:,}; ')
 
 
-@pytest.mark.slow
-def test_benchmark_prints_a_rate_per_model():
+def benchmark_rows(*args: str) -> list:
     result = run_tool('tools/analysis_tools/benchmark.py',
-                      'configs/inception_v3_8xb32_in1k.py', '--shape', '96',
-                      '--batch-size', '2', '--runs', '1', '--warmup', '0',
-                      '--fold-bn', '--channels-last', '--compare')
+                      'configs/inception_v3_8xb32_in1k.py', '--runs', '1',
+                      '--warmup', '1', *args)
     lines = result.stdout.splitlines()
-    rows = [line.split() for line in lines if line.startswith('batch')]
-    assert [row[2] for row in rows] == ['mmpre_inception', 'mmpretrain',
-                                        'torchvision', 'timm']
-    assert all(float(row[3]) > 0 and row[4] == 'img/s' for row in rows)
     assert lines[-1].startswith('peak memory: ')
+    rows = [line.split() for line in lines
+            if line.startswith(('batch', 'e2e'))]
+    for row in rows:
+        rate = row.index('img/s') - 1
+        assert float(row[rate]) > 0
+    return rows
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('mode', ['model', 'train'])
+def test_benchmark_prints_a_rate_per_model(mode):
+    rows = benchmark_rows('--mode', mode, '--shape', '96', '--batch-size',
+                          '2', '3', '--fold-bn', '--compare')
+    names = ['mmpre_inception', 'mmpretrain', 'torchvision', 'timm']
+    assert [(row[1], row[2]) for row in rows] == \
+        [('2', name) for name in names] + [('3', name) for name in names]
+    assert all(row[-1].endswith('x)') for row in rows if row[2] != names[0])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('decoder', ['opencv', 'torchvision'])
+def test_benchmark_end_to_end(shapes_root, decoder):
+    compare = ['--compare'] if decoder == 'opencv' else []
+    rows = benchmark_rows('--mode', 'e2e', '--data-root', shapes_root,
+                          '--max-images', '4', '--batch-size', '2',
+                          '--decoder', decoder, '--fold-bn', *compare)
+    assert [row[1] for row in rows] == ['mmpre_inception', 'mmpretrain'
+                                        ][:len(rows)]
+    assert len(rows) == (2 if compare else 1)

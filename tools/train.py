@@ -46,9 +46,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='--amp precision; default float16 on a GPU, bfloat16 on a CPU '
         '(CPUs have no float16 autocast)')
     parser.add_argument(
-        '--channels-last',
+        '--nchw',
         action='store_true',
-        help='channels-last memory format for weights and inputs')
+        help='keep weights and inputs in the NCHW memory format (the '
+        'configs use channels-last, which trains faster)')
     parser.add_argument(
         '--no-validate',
         action='store_true',
@@ -110,8 +111,8 @@ def merge_args(cfg, args):
         raise ConfigError('--amp-dtype needs --amp')
     if args.amp:
         set_mixed_precision(cfg.optim_wrapper, args.amp_dtype)
-    if args.channels_last:
-        cfg.model.channels_last = True
+    if args.nchw:
+        cfg.model.channels_last = False
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:

@@ -1,5 +1,5 @@
 """ImageClassifier that also loads mmpretrain's Inception V3 checkpoints."""
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
 from mmpretrain.models.classifiers import ImageClassifier
@@ -61,6 +61,13 @@ class InceptionClassifier(ImageClassifier):
             memory format, which CPU (oneDNN) and GPU (cuDNN) convolutions
             run faster in. Outputs match NCHW within float rounding.
             Defaults to False.
+        cpu_inference_chunk (int, optional): Outside training, a batch on
+            the CPU goes through the network this many images at a time.
+            Smaller batches keep more of the activations in cache:
+            Inception V3 runs about 1.1x faster in chunks of 8 than 32 at
+            once on a 2-core CPU (docs/benchmark.md). Outputs are the
+            same. GPU batches are never split. None turns it off.
+            Defaults to 8.
         *args: ``ImageClassifier``'s positional arguments.
         **kwargs: ``ImageClassifier``'s keyword arguments.
 
@@ -74,9 +81,17 @@ class InceptionClassifier(ImageClassifier):
         ...               aux_logits=False)))
     """
 
-    def __init__(self, *args, channels_last: bool = False, **kwargs) -> None:
+    def __init__(self,
+                 *args,
+                 channels_last: bool = False,
+                 cpu_inference_chunk: Optional[int] = 8,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if cpu_inference_chunk is not None and cpu_inference_chunk < 1:
+            raise ValueError('cpu_inference_chunk must be a positive number '
+                             f'of images or None, not {cpu_inference_chunk}')
         self.channels_last = channels_last
+        self.cpu_inference_chunk = cpu_inference_chunk
         if channels_last:
             # Loading and initialisation write into these tensors in
             # place, so the layout set here lasts.
@@ -85,7 +100,17 @@ class InceptionClassifier(ImageClassifier):
     def extract_feat(self, inputs: torch.Tensor, stage: str = 'neck'):
         if self.channels_last:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
-        return super().extract_feat(inputs, stage)
+        chunk = self.cpu_inference_chunk
+        if (self.training or chunk is None or inputs.device.type != 'cpu'
+                or inputs.shape[0] <= chunk):
+            return super().extract_feat(inputs, stage)
+        parts = [
+            super(InceptionClassifier, self).extract_feat(part, stage)
+            for part in inputs.split(chunk)
+        ]
+        if isinstance(parts[0], torch.Tensor):
+            return torch.cat(parts)
+        return tuple(torch.cat(outputs) for outputs in zip(*parts))
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # Both torch and mmengine hand children a filtered copy of the state
