@@ -93,3 +93,47 @@ def test_benchmark_end_to_end(shapes_root, decoder):
     assert [row[1] for row in rows] == ['mmpre_inception', 'mmpretrain'
                                         ][:len(rows)]
     assert len(rows) == (2 if compare else 1)
+
+
+@pytest.mark.slow
+def test_benchmark_checkpoint_gives_spread_predictions(shapes_root, tmp_path):
+    """Its BatchNorm statistics are those of the images, and its logits
+    have the asked spread, so the softmax is not saturated."""
+    from mmengine.dataset import Compose, pseudo_collate
+    from mmengine.registry import DefaultScope
+    out = str(tmp_path / 'calibrated.pth')
+    result = run_tool('tools/analysis_tools/make_benchmark_checkpoint.py',
+                      shapes_root, out, '--images', '6', '--logit-std', '2')
+    assert result.stdout.splitlines()[-1].startswith(
+        f'wrote {out}: logit std 2.00')
+    state = torch.load(out, weights_only=True)['state_dict']
+    assert 'backbone.fc.weight' in state  # mmpretrain's layout
+
+    network = MMPretrainInceptionV3(num_classes=1000, aux_logits=False)
+    network.load_state_dict(
+        {k[len('backbone.'):]: v for k, v in state.items()}, strict=True)
+    network.train(False)
+    pipeline_cfg = [
+        dict(type='LoadImageFromFile'),
+        dict(type='ResizeEdge', scale=342, edge='short'),
+        dict(type='CenterCrop', crop_size=299),
+        dict(type='PackInputs')
+    ]
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        pipeline = Compose(pipeline_cfg)
+    with open(f'{shapes_root}/meta/val.txt') as f:
+        names = [line.split()[0] for line in f][:6]
+    batch = pseudo_collate(
+        [pipeline(dict(img_path=f'{shapes_root}/val/{n}')) for n in names])
+    images = torch.stack(batch['inputs']).flip(1).float()  # BGR -> RGB
+    mean = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
+    std = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
+    inputs = (images - mean) / std
+    with torch.no_grad():
+        stem = network.Conv2d_1a_3x3.conv(inputs)
+        logits = network(inputs)[-1]
+    # The stem's BatchNorm holds the statistics of these very images.
+    torch.testing.assert_close(network.Conv2d_1a_3x3.bn.running_mean,
+                               stem.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
+    assert logits.std().item() == pytest.approx(2.0, rel=1e-3)
+    assert logits.softmax(1).max(1).values.max() < 0.99

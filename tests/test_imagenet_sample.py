@@ -33,3 +33,24 @@ def test_grayscale_images_become_three_equal_channels():
         assert tuple(inputs.shape) == (3, 299, 299)
         assert torch.equal(inputs[0], inputs[1])
         assert torch.equal(inputs[1], inputs[2])
+
+
+def test_torchvision_decoding_within_a_level_of_opencv():
+    """The GPU-capable pipeline (benchmark.py --decoder torchvision) on
+    real JPEGs: the first 100 sample images, on the CPU."""
+    from test_torch_decoding import opencv_rgb
+
+    from mmpre_inception.datasets.torch_decoding import (EncodedImages,
+                                                         decode_batch)
+    dataset = EncodedImages(
+        osp.join(SAMPLE_DIR, 'meta', 'val.txt'), osp.join(SAMPLE_DIR, 'val'))
+    worst, means = 0, []
+    for index in range(100):
+        encoded, _ = dataset[index]
+        got = decode_batch([encoded], 'cpu')[0]
+        difference = (got.int() - opencv_rgb(dataset.samples[index][0]).int()
+                      ).abs()
+        worst = max(worst, difference.max().item())
+        means.append(difference.float().mean().item())
+    assert worst <= 2
+    assert sum(means) / len(means) < 0.3

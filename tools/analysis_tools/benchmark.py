@@ -267,7 +267,10 @@ def train_rates(args, batch_size: int) -> Dict[str, float]:
     from mmpretrain.structures import DataSample
     labels = torch.arange(batch_size) % 1000
     images = random_images(batch_size, args)
-    samples = [DataSample().set_gt_label(int(label)) for label in labels]
+    samples = [
+        DataSample().set_gt_label(int(label)).to(args.device)
+        for label in labels
+    ]
 
     def classifier_step(model, optim_wrapper):
 

@@ -1,0 +1,108 @@
+"""Write a random-weight Inception V3 checkpoint, in mmpretrain's published
+layout, whose predictions are not degenerate: a stand-in for trained
+weights when comparing two evaluation paths image by image.
+
+Plain random weights saturate the softmax (every top-1 score is 1.0), so
+"the scores agree within 1e-4" would say nothing. Here the BatchNorm
+statistics are measured on real images (as BatchNorm recalibration does),
+which keeps every layer's activations at unit scale, and the classifier is
+scaled so the logits have a chosen spread.
+
+Example:
+    python tools/analysis_tools/make_benchmark_checkpoint.py \\
+        ../shared/data/imagenet-sample work_dirs/benchmark_ckpt.pth
+"""
+import argparse
+import os.path as osp
+import sys
+
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.registry import DefaultScope
+
+from mmpre_inception.models.conversion import save_checkpoint_atomically
+
+MMPRETRAIN_CONFIG = osp.join('configs', 'inception_v3',
+                             'inception-v3_8xb32_in1k.py')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('data_root',
+                        help='ImageNet-layout folder (meta/val.txt, val/)')
+    parser.add_argument('out', help='checkpoint to write')
+    parser.add_argument('--images', type=int, default=64,
+                        help='images to measure the BatchNorm statistics on')
+    parser.add_argument('--logit-std', type=float, default=3.0,
+                        help='standard deviation of the logits')
+    parser.add_argument('--seed', type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def mmpretrain_classifier_and_config():
+    import mmpretrain
+    from mmpretrain.registry import MODELS
+    cfg = Config.fromfile(
+        osp.join(osp.dirname(mmpretrain.__file__), '.mim', MMPRETRAIN_CONFIG))
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(
+            dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
+    return model, cfg
+
+
+def load_images(data_root: str, count: int, pipeline_cfg) -> dict:
+    with open(osp.join(data_root, 'meta', 'val.txt')) as f:
+        names = [line.split()[0] for line in f if line.strip()][:count]
+    if not names:
+        raise SystemExit(f'error: no images listed in '
+                         f'{osp.join(data_root, "meta", "val.txt")}')
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        pipeline = Compose(pipeline_cfg)
+        return pseudo_collate([
+            pipeline(dict(img_path=osp.join(data_root, 'val', name)))
+            for name in names
+        ])
+
+
+@torch.no_grad()
+def calibrate(model, batch: dict, logit_std: float) -> torch.Tensor:
+    """Set every BatchNorm's running statistics to those of ``batch`` and
+    scale the classifier to ``logit_std``; returns the logits."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.reset_running_stats()
+            module.momentum = None  # a plain average over the batches
+    inputs = model.data_preprocessor(batch)['inputs']
+    model.train()
+    for chunk in inputs.split(16):
+        model(chunk, mode='tensor')
+    model.eval()
+    fc = model.backbone.fc
+    logits = model(inputs, mode='tensor')
+    scale = logit_std / (logits - fc.bias).std()
+    fc.weight.mul_(scale)
+    fc.bias.zero_()
+    return model(inputs, mode='tensor')
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.manual_seed(args.seed)
+    model, cfg = mmpretrain_classifier_and_config()
+    model.init_weights()
+    batch = load_images(args.data_root, args.images, cfg.test_pipeline)
+    logits = calibrate(model, batch, args.logit_std)
+    top1 = logits.softmax(1).max(1).values
+    save_checkpoint_atomically(
+        model.state_dict(), args.out,
+        meta=dict(note='random weights, BatchNorm statistics measured on '
+                  f'{len(top1)} images of {args.data_root}; not trained',
+                  seed=args.seed))
+    print(f'wrote {args.out}: logit std {logits.std():.2f}, top-1 scores '
+          f'{top1.min():.3f}..{top1.max():.3f} on {len(top1)} images')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
