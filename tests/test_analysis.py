@@ -137,3 +137,20 @@ def test_benchmark_checkpoint_gives_spread_predictions(shapes_root, tmp_path):
                                stem.mean((0, 2, 3)), rtol=1e-4, atol=1e-5)
     assert logits.std().item() == pytest.approx(2.0, rel=1e-3)
     assert logits.softmax(1).max(1).values.max() < 0.99
+
+
+def test_benchmark_tools_name_a_missing_file(tmp_path):
+    missing = str(tmp_path / 'nowhere')
+    for args in [('tools/analysis_tools/benchmark.py',
+                  'configs/inception_v3_8xb32_in1k.py', '--mode', 'e2e',
+                  '--data-root', missing),
+                 ('tools/analysis_tools/benchmark.py',
+                  'configs/inception_v3_8xb32_in1k.py',
+                  str(tmp_path / 'missing.pth')),
+                 ('tools/analysis_tools/make_benchmark_checkpoint.py',
+                  missing, str(tmp_path / 'out.pth'))]:
+        result = run_tool(*args, check=False)
+        assert result.returncode == 2, args
+        error = result.stderr.strip().splitlines()
+        assert len(error) == 1 and error[0].startswith('error: '), error
+        assert missing in error[0] or 'missing.pth' in error[0]

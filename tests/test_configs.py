@@ -1,18 +1,16 @@
 """Our configs against mmpretrain's own Inception V3 config."""
 import os.path as osp
 
-import mmpretrain
 import pytest
 from conftest import REPO
 from mmengine.config import Config
 
 from mmpre_inception.utils import (ConfigError, adapt_to_machine,
-                                   load_config)
+                                   load_config,
+                                   mmpretrain_inception_config_path)
 
 MAIN_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py')
-MMPRETRAIN_CONFIG = osp.join(
-    osp.dirname(mmpretrain.__file__), '.mim', 'configs', 'inception_v3',
-    'inception-v3_8xb32_in1k.py')
+MMPRETRAIN_CONFIG = mmpretrain_inception_config_path()
 
 
 @pytest.mark.skipif(not osp.isfile(MMPRETRAIN_CONFIG),

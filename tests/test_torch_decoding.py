@@ -8,7 +8,6 @@ import pytest
 import torch
 from mmengine.dataset import Compose
 from mmpretrain.datasets import CenterCrop, ResizeEdge
-from PIL import Image
 from torch.utils.data import DataLoader
 
 from mmpre_inception.datasets import LoadImageFromFileChecked, render_image

@@ -23,7 +23,9 @@ Encoded = Union[bytes, torch.Tensor]
 
 class EncodedImages(Dataset):
     """The files of an mmpretrain annotation file (``name label`` lines),
-    read but not decoded.
+    read but not decoded. Check the file first with
+    :func:`~mmpre_inception.datasets.check_annotation_file`, which names
+    a bad line.
 
     Args:
         ann_file (str): Annotation file.
@@ -35,8 +37,9 @@ class EncodedImages(Dataset):
     """
 
     def __init__(self, ann_file: str, data_prefix: str) -> None:
-        with open(ann_file) as f:
-            rows = [line.split() for line in f if line.strip()]
+        with open(ann_file, encoding='utf-8') as f:
+            # As mmpretrain reads them: names may hold spaces.
+            rows = [line.strip().rsplit(' ', 1) for line in f]
         self.samples = [(osp.join(data_prefix, name), int(label))
                         for name, label in rows]
 

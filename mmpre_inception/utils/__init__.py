@@ -1,6 +1,8 @@
 from .checkpoints import (INFERENCE_OPTIONAL, CheckpointError,
                           check_state_dict_matches, load_checked_weights,
                           load_checkpoint_file, state_dict_of)
+from .mmpretrain_reference import (build_mmpretrain_classifier,
+                                   mmpretrain_inception_config_path)
 from .data_options import (check_annotations, enable_skip_unreadable,
                            one_line)
 from .setup_config import (ConfigError, adapt_to_machine,
@@ -14,5 +16,6 @@ __all__ = [
     'enable_skip_unreadable', 'one_line', 'ConfigError', 'adapt_to_machine',
     'add_launcher_arguments', 'check_option_key', 'default_work_dir',
     'init_cpu_distributed', 'load_config', 'parse_tool_args',
-    'shutdown_distributed'
+    'shutdown_distributed', 'build_mmpretrain_classifier',
+    'mmpretrain_inception_config_path'
 ]

@@ -39,16 +39,19 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import Runner
 
 from mmpre_inception.apis import init_model
+from mmpre_inception.datasets import AnnotationError, check_dataset_annotations
 from mmpre_inception.datasets.torch_decoding import (EncodedImages,
                                                      collate_encoded,
                                                      decode_batch)
 from mmpre_inception.models.deploy import fold_batchnorm
-from mmpre_inception.utils import adapt_to_machine
-
-MMPRETRAIN_CONFIG = 'configs/inception_v3/inception-v3_8xb32_in1k.py'
+from mmpre_inception.utils import (CheckpointError, ConfigError,
+                                   adapt_to_machine,
+                                   build_mmpretrain_classifier,
+                                   load_checkpoint_file, state_dict_of,
+                                   mmpretrain_inception_config_path)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -145,17 +148,8 @@ def load_our_config(args) -> Config:
     return cfg
 
 
-def mmpretrain_config() -> Config:
-    import mmpretrain
-    root = osp.join(osp.dirname(mmpretrain.__file__), '.mim')
-    return Config.fromfile(osp.join(root, MMPRETRAIN_CONFIG))
-
-
-def build_mmpretrain_classifier(cfg: Config) -> torch.nn.Module:
-    from mmpretrain.registry import MODELS
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        model = MODELS.build(
-            dict(cfg.model, data_preprocessor=cfg.get('data_preprocessor')))
+def mmpretrain_classifier(cfg: Config) -> torch.nn.Module:
+    model = build_mmpretrain_classifier(cfg)
     model.init_weights()
     return model
 
@@ -310,8 +304,8 @@ def train_rates(args, batch_size: int) -> Dict[str, float]:
         for name, build in other_networks().items():
             if name == 'mmpretrain':
                 # What its tools/train.py runs: its classifier and config.
-                mm_cfg = mmpretrain_config()
-                model = to_format(build_mmpretrain_classifier(mm_cfg), args)
+                mm_cfg = Config.fromfile(mmpretrain_inception_config_path())
+                model = to_format(mmpretrain_classifier(mm_cfg), args)
                 model.train()
                 steps[name] = classifier_step(
                     model, build_optim_wrapper(model, mm_cfg.optim_wrapper))
@@ -396,8 +390,23 @@ def torchvision_e2e(model, cfg: Config, args) -> float:
     return e2e_rate(model, lambda: loader, test_step, args)
 
 
+def load_mmpretrain_weights(model: torch.nn.Module, path: str) -> None:
+    """Load a checkpoint in mmpretrain's published layout, read safely;
+    its auxiliary classifier, which the config leaves out, is ignored."""
+    weights = state_dict_of(load_checkpoint_file(path))
+    result = model.load_state_dict(weights, strict=False)
+    unexpected = [k for k in result.unexpected_keys if '.AuxLogits.' not in k]
+    if result.missing_keys or unexpected:
+        raise CheckpointError(
+            f'{path} does not fit mmpretrain\'s InceptionV3; --compare needs '
+            'a checkpoint in its layout (backbone.fc.*): '
+            f'{len(result.missing_keys)} missing keys, {len(unexpected)} '
+            'unexpected')
+
+
 def e2e_rates(args) -> Dict[str, float]:
     cfg = e2e_loader_cfg(load_our_config(args), args)
+    check_dataset_annotations(cfg.test_dataloader.dataset)
     ours = init_model(cfg, args.checkpoint, args.device)
     if args.fold_bn:
         fold_batchnorm(ours)
@@ -406,10 +415,11 @@ def e2e_rates(args) -> Dict[str, float]:
     rates = {'mmpre_inception': opencv_e2e(ours, cfg, args, 'mmpre_inception')}
     if args.compare:
         # mmpretrain as its tools/test.py runs: its pipeline, its model.
-        mm_cfg = e2e_loader_cfg(mmpretrain_config(), args)
-        model = build_mmpretrain_classifier(mm_cfg)
+        mm_cfg = e2e_loader_cfg(
+            Config.fromfile(mmpretrain_inception_config_path()), args)
+        model = mmpretrain_classifier(mm_cfg)
         if args.checkpoint:
-            load_checkpoint(model, args.checkpoint, map_location='cpu')
+            load_mmpretrain_weights(model, args.checkpoint)
         model = model.to(args.device)
         model.eval()
         rates['mmpretrain'] = opencv_e2e(model, mm_cfg, args, 'mmpretrain')
@@ -452,17 +462,21 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     print(describe(args))
-    if args.mode == 'e2e':
-        print_rates('e2e', e2e_rates(args))
-    else:
-        models: Optional[Dict[str, torch.nn.Module]] = None
-        for batch_size in args.batch_size or [8]:
-            if args.mode == 'train':
-                rates = train_rates(args, batch_size)
-            else:
-                models = models or inference_models(args)
-                rates = model_rates(args, batch_size, models)
-            print_rates(f'batch {batch_size:4d}', rates)
+    try:
+        if args.mode == 'e2e':
+            print_rates('e2e', e2e_rates(args))
+        else:
+            models: Optional[Dict[str, torch.nn.Module]] = None
+            for batch_size in args.batch_size or [8]:
+                if args.mode == 'train':
+                    rates = train_rates(args, batch_size)
+                else:
+                    models = models or inference_models(args)
+                    rates = model_rates(args, batch_size, models)
+                print_rates(f'batch {batch_size:4d}', rates)
+    except (AnnotationError, CheckpointError, ConfigError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
     print(f'peak memory: {peak_memory(args.device)}')
     return 0
 

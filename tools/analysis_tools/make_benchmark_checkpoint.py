@@ -21,10 +21,11 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 
+from mmpre_inception.datasets import AnnotationError, check_annotation_file
 from mmpre_inception.models.conversion import save_checkpoint_atomically
+from mmpre_inception.utils import (build_mmpretrain_classifier,
+                                   mmpretrain_inception_config_path)
 
-MMPRETRAIN_CONFIG = osp.join('configs', 'inception_v3',
-                             'inception-v3_8xb32_in1k.py')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -40,23 +41,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def mmpretrain_classifier_and_config():
-    import mmpretrain
-    from mmpretrain.registry import MODELS
-    cfg = Config.fromfile(
-        osp.join(osp.dirname(mmpretrain.__file__), '.mim', MMPRETRAIN_CONFIG))
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        model = MODELS.build(
-            dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
-    return model, cfg
-
-
 def load_images(data_root: str, count: int, pipeline_cfg) -> dict:
-    with open(osp.join(data_root, 'meta', 'val.txt')) as f:
-        names = [line.split()[0] for line in f if line.strip()][:count]
-    if not names:
-        raise SystemExit(f'error: no images listed in '
-                         f'{osp.join(data_root, "meta", "val.txt")}')
+    """The first ``count`` images of ``meta/val.txt``, through
+    ``pipeline_cfg``; a bad annotation file raises AnnotationError."""
+    ann_file = osp.join(data_root, 'meta', 'val.txt')
+    if check_annotation_file(ann_file, osp.join(data_root, 'val')) == 0:
+        raise AnnotationError(f'{ann_file}: no images listed')
+    with open(ann_file, encoding='utf-8') as f:
+        names = [line.strip().rsplit(' ', 1)[0] for line in f][:count]
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         pipeline = Compose(pipeline_cfg)
         return pseudo_collate([
@@ -89,9 +81,14 @@ def calibrate(model, batch: dict, logit_std: float) -> torch.Tensor:
 def main(argv=None) -> int:
     args = parse_args(argv)
     torch.manual_seed(args.seed)
-    model, cfg = mmpretrain_classifier_and_config()
+    cfg = Config.fromfile(mmpretrain_inception_config_path())
+    model = build_mmpretrain_classifier(cfg)
     model.init_weights()
-    batch = load_images(args.data_root, args.images, cfg.test_pipeline)
+    try:
+        batch = load_images(args.data_root, args.images, cfg.test_pipeline)
+    except AnnotationError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
     logits = calibrate(model, batch, args.logit_std)
     top1 = logits.softmax(1).max(1).values
     save_checkpoint_atomically(
