@@ -89,6 +89,93 @@ def test_broken_images_name_the_file_and_the_reason(broken_images):
                                            f'{reason}'), name
 
 
+def exif_jpeg(rgb: np.ndarray) -> bytes:
+    """A JPEG whose EXIF block holds a complete thumbnail JPEG, so an
+    end-of-image marker stands before the main image's scan."""
+    import io
+    thumbnail = io.BytesIO()
+    Image.fromarray(rgb[:8, :8]).save(thumbnail, format='JPEG')
+    exif = Image.Exif()
+    exif[0x010E] = 'with thumbnail'  # ImageDescription
+    data = io.BytesIO()
+    Image.fromarray(rgb).save(data, format='JPEG', exif=exif.tobytes())
+    main = data.getvalue()
+    # An APP1 segment carrying the thumbnail, right after SOI.
+    payload = b'Exif\0\0' + thumbnail.getvalue()
+    app = b'\xff\xe1' + (len(payload) + 2).to_bytes(2, 'big') + payload
+    return main[:2] + app + main[2:]
+
+
+@pytest.mark.parametrize('trailer', [b'\n', b'\0' * 4096,
+                                     b'CAMERA-TRAILER\xff\xd8 data'])
+def test_jpeg_with_bytes_after_its_end_decodes_like_opencv(tmp_path,
+                                                           trailer):
+    rgb = photo()
+    path = tmp_path / 'trailer.JPEG'
+    Image.fromarray(rgb).save(path, quality=95)
+    path.write_bytes(path.read_bytes() + trailer)
+    expected = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    np.testing.assert_array_equal(read_image(str(path)), expected)
+
+
+def test_truncated_jpeg_with_a_thumbnail_is_still_refused(tmp_path):
+    """The thumbnail's own end-of-image marker does not hide a cut."""
+    data = exif_jpeg(photo())
+    complete, cut = tmp_path / 'complete.JPEG', tmp_path / 'cut.JPEG'
+    complete.write_bytes(data)
+    cut.write_bytes(data[:len(data) - 200])
+    assert read_image(str(complete)).shape == (48, 64, 3)
+    with pytest.raises(UnreadableImageError, match='truncated JPEG'):
+        read_image(str(cut))
+
+
+def jpeg_declaring(height: int, width: int) -> bytes:
+    """A small real JPEG whose frame header is rewritten to declare
+    ``height`` x ``width``: what a decompression bomb's header says."""
+    import io
+    data = io.BytesIO()
+    Image.fromarray(photo()).save(data, format='JPEG')
+    data = bytearray(data.getvalue())
+    frame = data.index(b'\xff\xc0')
+    data[frame + 5:frame + 7] = height.to_bytes(2, 'big')
+    data[frame + 7:frame + 9] = width.to_bytes(2, 'big')
+    return bytes(data)
+
+
+@pytest.mark.parametrize('height, width, reason', [
+    (20000, 20000, '20000x20000 is 400,000,000 pixels, over the limit'),
+    (1, 5000, '5000x1 has an aspect ratio over the limit'),
+])
+def test_pixel_budget_refuses_from_the_header(tmp_path, height, width,
+                                              reason):
+    path = tmp_path / 'bomb.JPEG'
+    path.write_bytes(jpeg_declaring(height, width))
+    with pytest.raises(UnreadableImageError) as error:
+        read_image(str(path))
+    assert str(error.value).startswith(f'cannot read image {path}: {reason}')
+    assert LoadImageFromFileChecked(skip_unreadable=True)(
+        dict(img_path=str(path))) is None
+
+
+def test_pixel_budget_reads_png_and_other_headers(tmp_path):
+    rgb = photo(size=(30, 3000))  # aspect ratio 100
+    for suffix in ('png', 'bmp', 'webp'):
+        path = tmp_path / f'strip.{suffix}'
+        Image.fromarray(rgb).save(path)
+        with pytest.raises(UnreadableImageError, match='3000x30 has an '
+                           'aspect ratio over the limit of 40'):
+            read_image(str(path))
+        # The limits are options of the loader.
+        loaded = LoadImageFromFileChecked(max_aspect_ratio=None)(
+            dict(img_path=str(path)))
+        assert loaded['img'].shape == (30, 3000, 3)
+        with pytest.raises(UnreadableImageError, match='over the limit of '
+                           '50,000'):
+            LoadImageFromFileChecked(max_pixels=50_000,
+                                     max_aspect_ratio=None)(
+                dict(img_path=str(path)))
+
+
 def test_skipping_loader_logs_and_drops(broken_images):
     path, _ = broken_images['truncated']
     assert LoadImageFromFileChecked(skip_unreadable=True)(

@@ -10,7 +10,8 @@ does (OpenCV, BGR, same pixels), but checks the bytes first and raises
 the drop through the data loader, and ``tools/*.py --skip-unreadable`` sets
 all three up.
 """
-from typing import Optional, Sequence
+import io
+from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -45,22 +46,95 @@ def sniff_format(data: bytes) -> Optional[str]:
     return None
 
 
-def read_image(path: str) -> np.ndarray:
+#: Decoded pixels allowed per image before decoding: ImageNet's largest
+#: images have about 30 million; a decompression bomb (a few megabytes of
+#: JPEG that decode to 20000 x 20000) has 400 million.
+DEFAULT_MAX_PIXELS = 64_000_000
+#: Longer side / shorter side allowed: a 1 x 5000 strip is a few hundred
+#: bytes but takes gigabytes after a short-edge resize to 342. ImageNet's
+#: most elongated images are below 10:1.
+DEFAULT_MAX_ASPECT_RATIO = 40.0
+
+# JPEG markers without a length field: TEM, RST0..RST7, SOI, EOI.
+_STANDALONE_MARKERS = {0x01, *range(0xD0, 0xD9)}
+# Start-of-frame markers, which carry the image size (not DHT, JPG, DAC).
+_FRAME_MARKERS = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _jpeg_scan_and_size(data: bytes) -> Tuple[Optional[int], Optional[
+        Tuple[int, int]]]:
+    """Where a JPEG's first scan starts and its (height, width), from its
+    marker segments; ``(None, None)`` for a header that does not parse (the
+    decoder then has the last word)."""
+    position, size = 2, None
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            return None, size
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if marker in _STANDALONE_MARKERS:
+            position += 2
+            continue
+        if marker == 0xDA:  # start of scan
+            return position, size
+        length = int.from_bytes(data[position + 2:position + 4], 'big')
+        if marker in _FRAME_MARKERS and position + 9 <= len(data):
+            size = (int.from_bytes(data[position + 5:position + 7], 'big'),
+                    int.from_bytes(data[position + 7:position + 9], 'big'))
+        position += 2 + length
+    return None, size
+
+
+def image_size(data: bytes, image_format: Optional[str]) -> Optional[
+        Tuple[int, int]]:
+    """The (height, width) an encoded image declares in its header, without
+    decoding it; None when the header does not say."""
+    if image_format == 'JPEG':
+        return _jpeg_scan_and_size(data)[1]
+    if image_format == 'PNG' and len(data) >= 24 and data[12:16] == b'IHDR':
+        return (int.from_bytes(data[20:24], 'big'),
+                int.from_bytes(data[16:20], 'big'))
+    if image_format is None:
+        return None
+    # Other formats: Pillow reads the header only (``open`` is lazy).
+    from PIL import Image
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except Exception:  # noqa: BLE001 (any parse failure: let OpenCV decide)
+        return None
+    return height, width
+
+
+def read_image(path: str,
+               max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
+               max_aspect_ratio: Optional[float] = DEFAULT_MAX_ASPECT_RATIO
+               ) -> np.ndarray:
     """Read an image file as a BGR ``uint8`` array of shape (H, W, 3).
 
     Grayscale, CMYK, 16-bit and palette images come out as 3-channel 8-bit
-    BGR; the format is taken from the content, not the file name.
+    BGR; the format is taken from the content, not the file name. The size
+    the header declares is checked against ``max_pixels`` and
+    ``max_aspect_ratio`` before anything is decoded.
 
     Args:
         path (str): Image file.
+        max_pixels (int, optional): Most pixels an image may have; None for
+            no limit. Defaults to :data:`DEFAULT_MAX_PIXELS`.
+        max_aspect_ratio (float, optional): Most longer side / shorter side;
+            None for no limit. Defaults to
+            :data:`DEFAULT_MAX_ASPECT_RATIO`.
 
     Returns:
         np.ndarray: The decoded image, as mmcv's ``LoadImageFromFile``
         (OpenCV backend, ``color_type='color'``) would return it.
 
     Raises:
-        UnreadableImageError: The file is missing, empty, truncated or not
-            an image, with the path and the reason in the message.
+        UnreadableImageError: The file is missing, empty, truncated, not an
+            image or over the limits, with the path and the reason in the
+            message.
 
     Example:
         >>> img = read_image('demo.JPEG')  # doctest: +SKIP
@@ -79,23 +153,58 @@ def read_image(path: str) -> np.ndarray:
     if not data:
         raise UnreadableImageError(f'cannot read image {path}: empty file')
     image_format = sniff_format(data)
-    # A JPEG ends with the end-of-image marker and a PNG with its IEND
-    # chunk; OpenCV decodes files cut short without an error, as grey.
-    if image_format == 'JPEG' and not data.rstrip(b'\0').endswith(
-            b'\xff\xd9'):
-        raise UnreadableImageError(
-            f'cannot read image {path}: truncated JPEG (no end-of-image '
-            f'marker after {len(data)} bytes)')
-    if image_format == 'PNG' and b'IEND' not in data[-16:]:
-        raise UnreadableImageError(
-            f'cannot read image {path}: truncated PNG (no IEND chunk after '
-            f'{len(data)} bytes)')
+    _check_complete(path, data, image_format)
+    size = image_size(data, image_format)
+    if size is not None:
+        _check_size(path, size, max_pixels, max_aspect_ratio)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         what = f'{image_format} data OpenCV cannot decode' if image_format \
             else f'not an image (starts with bytes {data[:8].hex()})'
         raise UnreadableImageError(f'cannot read image {path}: {what}')
     return image
+
+
+def _check_complete(path: str, data: bytes,
+                    image_format: Optional[str]) -> None:
+    """Refuse a JPEG or PNG cut short: OpenCV decodes those without an
+    error, the missing part grey."""
+    if image_format == 'JPEG':
+        # The end-of-image marker must follow the first scan. Bytes after
+        # it (padding, a camera's trailer) are allowed, as every decoder
+        # allows them; an EXIF thumbnail's own marker, before the scan,
+        # does not count.
+        scan, _ = _jpeg_scan_and_size(data)
+        end = data.find(b'\xff\xd9', scan) if scan is not None else \
+            data.rfind(b'\xff\xd9')
+        if end < 0:
+            raise UnreadableImageError(
+                f'cannot read image {path}: truncated JPEG (no end-of-image '
+                f'marker after {len(data)} bytes)')
+    if image_format == 'PNG' and b'IEND' not in data[-16:] and \
+            b'IEND\xaeB`\x82' not in data:
+        raise UnreadableImageError(
+            f'cannot read image {path}: truncated PNG (no IEND chunk after '
+            f'{len(data)} bytes)')
+
+
+def _check_size(path: str, size: Tuple[int, int],
+                max_pixels: Optional[int],
+                max_aspect_ratio: Optional[float]) -> None:
+    height, width = size
+    if max_pixels is not None and height * width > max_pixels:
+        raise UnreadableImageError(
+            f'cannot read image {path}: {width}x{height} is '
+            f'{height * width:,} pixels, over the limit of {max_pixels:,} '
+            '(raise max_pixels of LoadImageFromFileChecked in the config if '
+            'the image is genuine)')
+    if max_aspect_ratio is not None and min(size) > 0 and \
+            max(size) / min(size) > max_aspect_ratio:
+        raise UnreadableImageError(
+            f'cannot read image {path}: {width}x{height} has an aspect '
+            f'ratio over the limit of {max_aspect_ratio:g} (raise '
+            'max_aspect_ratio of LoadImageFromFileChecked in the config if '
+            'the image is genuine)')
 
 
 @TRANSFORMS.register_module()
@@ -112,20 +221,33 @@ class LoadImageFromFileChecked(BaseTransform):
             ``--skip-unreadable``, which also wraps the data set so that the
             drop reaches the data loader. Defaults to False.
         to_float32 (bool): Return a float32 image. Defaults to False.
+        max_pixels (int, optional): Pixel budget per image, checked from
+            the header before decoding (a decompression bomb is refused,
+            or skipped and counted with ``skip_unreadable``). None for no
+            limit. Defaults to :data:`DEFAULT_MAX_PIXELS`.
+        max_aspect_ratio (float, optional): Most longer side / shorter
+            side, likewise. Defaults to :data:`DEFAULT_MAX_ASPECT_RATIO`.
 
     Example:
         >>> pipeline = [dict(type=LoadImageFromFileChecked),
         ...             dict(type='PackInputs')]
     """
 
-    def __init__(self, skip_unreadable: bool = False,
-                 to_float32: bool = False) -> None:
+    def __init__(self,
+                 skip_unreadable: bool = False,
+                 to_float32: bool = False,
+                 max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
+                 max_aspect_ratio: Optional[float] = DEFAULT_MAX_ASPECT_RATIO
+                 ) -> None:
         self.skip_unreadable = skip_unreadable
         self.to_float32 = to_float32
+        self.max_pixels = max_pixels
+        self.max_aspect_ratio = max_aspect_ratio
 
     def transform(self, results: dict) -> Optional[dict]:
         try:
-            image = read_image(results['img_path'])
+            image = read_image(results['img_path'], self.max_pixels,
+                               self.max_aspect_ratio)
         except UnreadableImageError as error:
             if not self.skip_unreadable:
                 raise
@@ -141,7 +263,9 @@ class LoadImageFromFileChecked(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(skip_unreadable='
-                f'{self.skip_unreadable}, to_float32={self.to_float32})')
+                f'{self.skip_unreadable}, to_float32={self.to_float32}, '
+                f'max_pixels={self.max_pixels}, '
+                f'max_aspect_ratio={self.max_aspect_ratio})')
 
 
 @DATASETS.register_module()
