@@ -277,8 +277,42 @@ def test_bad_annotation_lines_are_named(tmp_path, line, reason):
     with pytest.raises(AnnotationError) as error:
         check_annotation_file(str(ann), str(tmp_path), num_classes=10)
     assert str(error.value).startswith(f'{ann}:3: {reason}')
-    ann.write_text('val/ok.JPEG 0\nval/ok.JPEG 9\n')
+    (tmp_path / 'val' / 'ok2.JPEG').write_bytes(b'x')
+    ann.write_text('val/ok.JPEG 0\nval/ok2.JPEG 9\n')
     assert check_annotation_file(str(ann), str(tmp_path), 10) == 2
+
+
+@pytest.mark.parametrize('content, reason', [
+    (b'', ': no samples listed (the file is empty)'),
+    (b'\n', ': no samples listed (the file is empty)'),
+    (b'val/ok.JPEG 0\nval/caf\xe9.JPEG 1\n',
+     ':2: not UTF-8 (byte 0xe9 at column 8)'),
+    (b'\xef\xbb\xbfval/ok.JPEG 0\n',
+     ':1: the file starts with a UTF-8 byte-order mark'),
+    (b'val/ok.JPEG 0\nval/ok2.JPEG 1\nval/ok.JPEG 0\n',
+     ':3: repeats line 1 (val/ok.JPEG) (1 repeated lines in all): an '
+     'evaluation would score those images twice'),
+])
+def test_annotation_files_real_users_write_are_named(tmp_path, content,
+                                                     reason):
+    (tmp_path / 'val').mkdir()
+    for name in ('ok.JPEG', 'ok2.JPEG', 'caf\xe9.JPEG'):
+        (tmp_path / 'val' / name).write_bytes(b'x')
+    ann = tmp_path / 'val.txt'
+    ann.write_bytes(content)
+    with pytest.raises(AnnotationError) as error:
+        check_annotation_file(str(ann), str(tmp_path), num_classes=10)
+    assert str(error.value).startswith(f'{ann}{reason}')
+    assert '\n' not in str(error.value)
+
+
+def test_training_may_list_an_image_twice(tmp_path):
+    (tmp_path / 'val').mkdir()
+    (tmp_path / 'val' / 'ok.JPEG').write_bytes(b'x')
+    ann = tmp_path / 'train.txt'
+    ann.write_text('val/ok.JPEG 0\nval/ok.JPEG 0\n')
+    assert check_annotation_file(str(ann), str(tmp_path), 10,
+                                 duplicates_ok=True) == 2
 
 
 @pytest.mark.slow

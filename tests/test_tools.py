@@ -145,3 +145,24 @@ def test_float16_amp_without_gpu_exits_with_one_line(tiny_options):
     assert result.stderr.strip() == (
         'error: --amp-dtype float16 needs a CUDA GPU; on a CPU use '
         'bfloat16 (the default there)')
+
+
+@pytest.mark.parametrize('out, extra, reason', [
+    ('m.json', [], 'predictions are written as a pickle; give a .pkl path, '
+     'or add --out-item metrics'),
+    ('a_file/preds.pkl', [], 'cannot write in {tmp}/a_file; choose a '
+     'writable folder'),
+    ('', ['--out-item', 'metrics'], 'is a directory; give a file path'),
+])
+def test_out_path_is_checked_before_the_run(tiny_options, tmp_path, out,
+                                            extra, reason):
+    (tmp_path / 'a_file').write_text('x')
+    checkpoint = tmp_path / 'never_read.pth'
+    checkpoint.write_bytes(b'x')
+    path = str(tmp_path / out) if out else str(tmp_path)
+    result = run_tool('tools/test.py', TINY_CONFIG, str(checkpoint),
+                      '--out', path, *extra, *tiny_options(), check=False)
+    assert result.returncode == 2
+    (line, ) = result.stderr.strip().splitlines()
+    assert line.startswith(f'error: --out {path}: '
+                           f'{reason.format(tmp=tmp_path)}')

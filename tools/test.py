@@ -10,6 +10,7 @@ Example:
 """
 import argparse
 import json
+import os
 import os.path as osp
 import sys
 
@@ -37,7 +38,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where logs and metrics go')
     parser.add_argument(
-        '--out', help='write predictions (.pkl) or metrics (.json) here')
+        '--out',
+        help='write every prediction here (a .pkl file), or with '
+        '--out-item metrics the metrics (JSON, any name); checked before '
+        'the run')
     parser.add_argument(
         '--out-item',
         choices=['metrics', 'pred'],
@@ -92,10 +96,33 @@ def _is_ema_hook(hook: dict) -> bool:
     return name.rsplit('.', 1)[-1] == 'EMAHook'
 
 
+def check_out_path(path: str, out_item: str) -> None:
+    """Refuse an ``--out`` that could not be written, before the run (a
+    failure after it would lose every result)."""
+    if out_item in (None, 'pred') and not path.endswith(('.pkl',
+                                                         '.pickle')):
+        raise ConfigError(
+            f'--out {path}: predictions are written as a pickle; give a '
+            '.pkl path, or add --out-item metrics to write the metrics as '
+            'JSON')
+    if osp.isdir(path):
+        raise ConfigError(f'--out {path}: is a directory; give a file path')
+    folder = osp.dirname(osp.abspath(path))
+    existing = folder
+    while not osp.exists(existing):
+        existing = osp.dirname(existing)
+    if not osp.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f'--out {path}: cannot write in {existing}; choose a writable '
+            'folder')
+
+
 def merge_args(cfg, args):
     """Apply the command-line options to the config."""
     if not osp.isfile(args.checkpoint):
         raise ConfigError(f'checkpoint file not found: {args.checkpoint}')
+    if args.out:
+        check_out_path(args.out, args.out_item)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(
         args.config)

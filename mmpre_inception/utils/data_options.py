@@ -65,7 +65,9 @@ def enable_skip_unreadable(cfg: Config,
 def check_annotations(cfg: Config, loaders: Sequence[str],
                       missing_images_ok: bool = False) -> None:
     """Check the annotation file of each of ``loaders`` against the
-    model's ``num_classes`` before the run starts.
+    model's ``num_classes`` before the run starts. An image listed twice
+    is an error for evaluation (it would be scored twice) and a warning for
+    training (oversampling).
 
     Raises:
         AnnotationError: Naming the file and line at fault.
@@ -74,8 +76,9 @@ def check_annotations(cfg: Config, loaders: Sequence[str],
     for name in loaders:
         loader = cfg.get(name)
         if loader:
-            check_dataset_annotations(loader['dataset'], num_classes,
-                                      missing_images_ok)
+            check_dataset_annotations(
+                loader['dataset'], num_classes, missing_images_ok,
+                duplicates_ok=name == 'train_dataloader')
 
 
 def one_line(error: BaseException) -> str:
