@@ -17,6 +17,8 @@ from mmengine.optim import CosineAnnealingLR, LinearLR, OptimWrapper
 from mmpretrain.datasets import CustomDataset
 from torch.optim import SGD
 
+from mmpre_inception.evaluation import AccuracyUpToClasses
+
 # mmpretrain's published Inception V3 (converted from torchvision); a local
 # path to it, or to any checkpoint from tools/model_converters/, works too.
 pretrained = ('https://download.openmmlab.com/mmclassification/v0/'
@@ -43,6 +45,10 @@ val_dataloader.dataset = dict(
     data_prefix='val',
     pipeline=test_pipeline)
 test_dataloader = val_dataloader
+# Top-5 only where there are at least 5 classes, whatever num_classes the
+# command line gives.
+val_evaluator = dict(type=AccuracyUpToClasses, topk=(1, 5))
+test_evaluator = val_evaluator
 
 # The pretrained backbone moves at a tenth of the new classifier's rate.
 optim_wrapper = dict(
