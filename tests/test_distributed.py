@@ -147,3 +147,33 @@ def test_sync_bn_on_cpus_is_a_clear_error():
         adapt_to_machine(cfg)
     cfg.launcher = 'none'  # one process: mmengine keeps plain BatchNorm
     adapt_to_machine(cfg)
+
+
+@pytest.mark.parametrize('script, usage', [
+    ('tools/dist_train.sh', 'CONFIG GPUS [train.py options]'),
+    ('tools/dist_test.sh', 'CONFIG CHECKPOINT GPUS [test.py options]'),
+])
+def test_dist_scripts_without_arguments_print_their_usage(script, usage):
+    result = subprocess.run(['bash', script], cwd=REPO, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f'usage: bash {script} {usage}'
+
+
+def test_dist_scripts_default_to_the_venv_python(tmp_path):
+    """Without PYTHON=, the interpreter is the .venv beside tools/ (which
+    `make` creates), not whatever `python` is on the PATH."""
+    tools = tmp_path / 'tools'
+    tools.mkdir()
+    fake = tmp_path / '.venv' / 'bin' / 'python'
+    fake.parent.mkdir(parents=True)
+    fake.write_text('#!/bin/sh\necho "venv python $*"\n')
+    fake.chmod(0o755)
+    for script in ('dist_train.sh', 'dist_test.sh'):
+        (tools / script).write_text(
+            open(osp.join(REPO, 'tools', script)).read())
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHON'}
+    result = subprocess.run(['bash', str(tools / 'dist_train.sh'), 'C', '2'],
+                            capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert result.stdout.startswith('venv python -m torch.distributed.run')

@@ -2,8 +2,13 @@
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
 # Multi-node: NNODES, NODE_RANK, MASTER_ADDR and PORT, as in mmpretrain.
 # Without GPUs, GPUS is the number of CPU processes (gloo backend).
-# PYTHON picks the interpreter (default: python), e.g. PYTHON=.venv/bin/python.
+# PYTHON picks the interpreter; by default the .venv that `make` creates,
+# else python.
 set -euo pipefail
+if [ $# -lt 3 ]; then
+    echo "usage: bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]" >&2
+    exit 2
+fi
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
@@ -12,6 +17,9 @@ NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 HERE=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${PYTHON:-}" ] && [ -x "$HERE/../.venv/bin/python" ]; then
+    PYTHON="$HERE/../.venv/bin/python"
+fi
 
 PYTHONPATH="$HERE/..${PYTHONPATH:+:$PYTHONPATH}" \
 "${PYTHON:-python}" -m torch.distributed.run \
