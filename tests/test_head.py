@@ -122,6 +122,28 @@ def test_rejects_unpooled_features():
         head((torch.randn(2, 2048, 8, 8), ))
 
 
+def test_a_backbone_ending_before_the_last_stage_is_named():
+    """``out_indices=(2,)`` with the main config's head: one line saying
+    which stage the head needs, not a matrix-shape error."""
+    import os.path as osp
+
+    from conftest import REPO
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py'))
+    cfg.model.backbone.out_indices = (2, )
+    cfg.model.head.update(num_classes=NUM_CLASSES, aux_logits=False)
+    with DefaultScope.overwrite_default_scope('mmpre_inception'):
+        model = MODELS.build(cfg.model).eval()
+    with pytest.raises(ValueError) as error, torch.no_grad():
+        model(torch.rand(1, 3, 107, 107), mode='tensor')
+    assert str(error.value) == (
+        'InceptionV3Head needs the pooled last stage with 2048 channels '
+        '(Mixed_7c); the last feature has 768. End model.backbone.'
+        'out_indices with stage 3, e.g. (2, 3), or set '
+        'model.head.in_channels.')
+
+
 def test_last_stage_gap_pools_only_the_last_stage():
     aux_map, last = torch.randn(2, 768, 17, 17), torch.randn(2, 2048, 8, 8)
     out = LastStageGAP()((aux_map, last))

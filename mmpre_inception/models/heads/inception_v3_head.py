@@ -128,6 +128,13 @@ class InceptionV3Head(ClsHead):
                 'InceptionV3Head expects the last feature pooled to shape '
                 f'(N, C); got {tuple(pooled.shape)}. Use the LastStageGAP '
                 'neck (or GlobalAveragePooling when aux_logits=False).')
+        if pooled.shape[1] != self.fc.in_features:
+            raise ValueError(
+                f'InceptionV3Head needs the pooled last stage with '
+                f'{self.fc.in_features} channels (Mixed_7c); the last '
+                f'feature has {pooled.shape[1]}. End model.backbone.'
+                'out_indices with stage 3, e.g. (2, 3), or set '
+                'model.head.in_channels.')
         return pooled
 
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
