@@ -345,6 +345,12 @@ def test_cfg_options_typos_are_named():
     cfg = load_config(TINY_CONFIG, {'sync_bn': 'torch',
                                     'test_dataloader.dataset.indices': 5})
     assert cfg.sync_bn == 'torch'
+    # ... at any depth: a new dict and its keys.
+    cfg = load_config(TINY_CONFIG, {
+        'model.backbone.init_cfg.type': 'Pretrained',
+        'model.backbone.init_cfg.checkpoint': 'x.pth'})
+    assert cfg.model.backbone.init_cfg == dict(type='Pretrained',
+                                               checkpoint='x.pth')
 
 
 @pytest.mark.slow

@@ -160,3 +160,71 @@ def test_mmengine_load_paths_refuse_the_payload_too(tmp_path, model):
     with pytest.raises(Exception, match='Weights only load failed'):
         load_checkpoint(model, str(path))
     assert not marker.exists()
+
+
+def test_bare_pickle_payload_is_refused_without_torchs_unsafe_advice(
+        tmp_path):
+    """pickle.dump writes a stream torch's safe loader cannot parse at all
+    (no 'global' in its message); it is still a refused payload, and the
+    message never relays "weights_only=False will likely succeed"."""
+    import pickle
+    marker = tmp_path / 'payload_ran'
+    path = tmp_path / 'raw.pth'
+    with open(path, 'wb') as f:
+        pickle.dump({'state_dict': {}, 'x': _RunsCommand(marker)}, f)
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint_file(str(path))
+    message = str(error.value)
+    assert message.startswith(f'refusing to load {path}: it holds pickled '
+                              'Python objects outside the allow-list')
+    assert 'nothing in it was run' in message
+    assert 'weights_only' not in message and 'succeed' not in message
+    assert not marker.exists()
+    text = tmp_path / 'notes.pth'
+    text.write_text('not a checkpoint\n')
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint_file(str(text))
+    assert str(error.value) == (f'cannot read checkpoint {text}: the file '
+                                'is truncated or not a PyTorch checkpoint')
+
+
+def test_torchvision_state_dict_names_the_converter(model):
+    import torchvision
+    raw = torchvision.models.inception_v3(weights=None, aux_logits=True,
+                                          init_weights=False).state_dict()
+    with pytest.raises(CheckpointError) as error:
+        check_state_dict_matches(model, raw, 'inception_v3_google.pth')
+    assert str(error.value).endswith(
+        'It is a torchvision or timm Inception V3 state dict: convert it '
+        'first with tools/model_converters/torchvision2mmpre_inception.py '
+        "(or timm2mmpre_inception.py for timm's weights).")
+
+
+def test_nonfinite_weights_are_refused(model, weights):
+    diverged = dict(weights)
+    diverged['backbone.Mixed_7c.branch1x1.conv.weight'] = torch.full_like(
+        weights['backbone.Mixed_7c.branch1x1.conv.weight'], float('nan'))
+    diverged['head.fc.bias'] = torch.full_like(weights['head.fc.bias'],
+                                               float('inf'))
+    with pytest.raises(CheckpointError) as error:
+        check_state_dict_matches(model, diverged, 'nan.pth')
+    assert str(error.value) == (
+        'checkpoint nan.pth holds NaN or infinite values: 2 tensors: '
+        'backbone.Mixed_7c.branch1x1.conv.weight, head.fc.bias. It was '
+        'saved from a diverged run: use an earlier checkpoint')
+
+
+def test_whole_module_file_is_published_as_its_weights(tmp_path, model):
+    """The refusal of a torch.save(model) file suggests --trust-pickle;
+    that must then work."""
+    source = tmp_path / 'module.pth'
+    torch.save(model, source)
+    with pytest.raises(CheckpointError, match='--trust-pickle'):
+        load_checkpoint_file(str(source))
+    result = run_tool('tools/model_converters/publish_model.py',
+                      str(source), str(tmp_path / 'clean.pth'),
+                      '--trust-pickle')
+    clean = load_checkpoint_file(
+        result.stdout.split('Published ')[1].strip())
+    for key, value in model.state_dict().items():
+        assert torch.equal(clean['state_dict'][key], value), key

@@ -280,3 +280,25 @@ def test_keras_pooling_difference_is_real(keras_source):
     expected = keras_logits(model, images, classes)
     got = our_logits(ours, images)
     assert ((got - expected).norm() / expected.norm()).item() > 1e-3
+
+
+@pytest.mark.parametrize('tool', ['torchvision2mmpre_inception.py',
+                                  'timm2mmpre_inception.py'])
+def test_converters_refuse_what_is_not_an_inception_v3(tmp_path, tool):
+    resnet = tmp_path / 'resnet18.pth'
+    torch.save(torchvision.models.resnet18().state_dict(), resnet)
+    ours = tmp_path / 'ours.pth'
+    torch.save({'state_dict': {'backbone.Conv2d_1a_3x3.conv.weight':
+                               torch.zeros(32, 3, 3, 3)}}, ours)
+    source = 'torchvision' if tool.startswith('torchvision') else 'timm'
+    variant = ['--variant', 'tv'] if source == 'timm' else []
+    for path, start in [
+            (resnet, f"{resnet} is not an Inception V3 state dict in "
+             f"{source}'s layout: "),
+            (ours, f"{ours} is already in mmpre_inception's layout")]:
+        result = run_tool(f'tools/model_converters/{tool}', str(path),
+                          str(tmp_path / 'out.pth'), *variant, check=False)
+        assert result.returncode == 2, result.stderr
+        (line, ) = result.stderr.strip().splitlines()
+        assert line.startswith(f'error: {start}')
+        assert not (tmp_path / 'out.pth').exists()

@@ -48,6 +48,36 @@ def test_local_files_are_written_atomically(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ['epoch_1.pth']  # no temporary left
 
 
+def test_atomic_files_get_the_permissions_open_would_give(tmp_path):
+    """Not mkstemp's 0600: colleagues on a shared cluster read them."""
+    previous = os.umask(0o027)
+    try:
+        write_atomically(b'x', tmp_path / 'group.pth')
+        os.umask(0o022)
+        write_atomically(b'x', tmp_path / 'world.pth')
+    finally:
+        os.umask(previous)
+    assert (tmp_path / 'group.pth').stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / 'world.pth').stat().st_mode & 0o777 == 0o644
+
+
+def test_full_disk_names_the_file_and_leaves_no_temporary(tmp_path,
+                                                          monkeypatch):
+    import errno
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, 'fsync', disk_full)
+    target = tmp_path / 'epoch_3.pth'
+    with pytest.raises(OSError) as error:
+        write_atomically(b'weights', target)
+    assert error.value.errno == errno.ENOSPC
+    assert str(error.value) == (f'[Errno {errno.ENOSPC}] cannot write '
+                                f'{target}: No space left on device')
+    assert os.listdir(tmp_path) == []
+
+
 def test_crash_while_saving_keeps_the_last_checkpoint(shapes_root, tmp_path,
                                                       monkeypatch):
     """A Runner whose save of epoch 2 dies before the rename: epoch 1 stays

@@ -6,6 +6,7 @@ Example:
     bash tools/dist_train.sh CONFIG 8                # 8 GPUs
 """
 import argparse
+import errno
 import sys
 
 from mmengine.config import DictAction
@@ -19,8 +20,9 @@ from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
                                    ConfigError, adapt_to_machine,
                                    add_launcher_arguments, check_annotations,
                                    default_work_dir, enable_skip_unreadable,
-                                   init_cpu_distributed, load_checked_weights,
-                                   load_config, one_line, parse_tool_args,
+                                   init_cpu_distributed, latest_checkpoint,
+                                   load_checked_weights, load_config,
+                                   lock_work_dir, one_line, parse_tool_args,
                                    shutdown_distributed)
 
 
@@ -114,7 +116,9 @@ def merge_args(cfg, args):
     if args.nchw:
         cfg.model.channels_last = False
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        # mmengine trusts last_checkpoint alone; an empty one (a save
+        # killed while writing it) would make it start from scratch.
+        cfg.resume, cfg.load_from = True, latest_checkpoint(cfg.work_dir)
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
@@ -158,6 +162,7 @@ def main(argv=None) -> int:
         cfg = merge_args(load_config(args.config, args.cfg_options), args)
         check_annotations(cfg, ('train_dataloader', 'val_dataloader'),
                           missing_images_ok=args.skip_unreadable)
+        work_dir_lock = lock_work_dir(cfg.work_dir)  # noqa: F841 (held)
     except (ConfigError, AnnotationError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
@@ -167,6 +172,13 @@ def main(argv=None) -> int:
     except (CheckpointError, UnreadableImageError,
             NonFiniteLossError) as error:
         print(f'error: {one_line(error)}', file=sys.stderr)
+        return 1
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        print(f'error: {error.strerror}; the checkpoints before it are '
+              'complete: free space, then continue with --resume',
+              file=sys.stderr)
         return 1
     finally:
         shutdown_distributed()

@@ -18,28 +18,47 @@ from typing import Union
 from mmengine.fileio import LocalBackend, register_backend
 
 
+def _umask() -> int:
+    # The process umask can only be read by setting it.
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(data: bytes, filepath: Union[str, Path]) -> None:
     """Write ``data`` to ``filepath`` through a temporary file and a
     rename; on any failure the temporary file is removed and the previous
     ``filepath`` (if any) is left as it was.
 
+    The file gets the permissions ``open()`` would give it (0666 less the
+    umask), not the temporary file's 0600, so colleagues sharing a cluster
+    can read checkpoints as usual.
+
     Args:
         data (bytes): Content.
         filepath (str | Path): Destination.
+
+    Raises:
+        OSError: With ``filepath`` in the message (a full disk names the
+            checkpoint it could not write, not a temporary file).
     """
     folder = osp.dirname(osp.abspath(filepath))
     os.makedirs(folder, exist_ok=True)
     fd, tmp_path = tempfile.mkstemp(
         dir=folder, prefix=f'.{osp.basename(filepath)}.', suffix='.tmp')
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp_path, filepath)
-    except BaseException:
+    except BaseException as error:
         if osp.exists(tmp_path):
             os.remove(tmp_path)
+        if isinstance(error, OSError) and error.errno is not None:
+            raise OSError(error.errno, f'cannot write {filepath}: '
+                          f'{error.strerror}') from None
         raise
     # Make the rename itself durable.
     dir_fd = os.open(folder, os.O_RDONLY)

@@ -10,6 +10,7 @@ converters keep exactly (see :func:`fold_input_affine`).
 from typing import Dict, Sequence
 
 import torch
+from torch import nn
 
 # ImageNet statistics of mmpretrain's (and our) data preprocessor, in RGB
 # order and the 0..1 scale torchvision uses.
@@ -34,6 +35,7 @@ def to_our_layout(state_dict: Dict[str, torch.Tensor]) -> Dict[str,
 
     Example:
         >>> import torch
+from torch import nn
         >>> sorted(to_our_layout({'fc.bias': torch.zeros(1),
         ...                       'Mixed_5b.branch1x1.conv.weight':
         ...                       torch.zeros(1)}))
@@ -46,6 +48,43 @@ def to_our_layout(state_dict: Dict[str, torch.Tensor]) -> Dict[str,
         prefix = 'head.' if key.startswith(HEAD_MODULES) else 'backbone.'
         converted[prefix + key] = value
     return converted
+
+
+def check_source_layout(state_dict: Dict[str, torch.Tensor], path: str,
+                        source: str) -> None:
+    """Raise unless ``state_dict`` is an Inception V3 in torchvision's and
+    timm's layout (the auxiliary classifier may be missing).
+
+    Args:
+        state_dict (dict): The source weights.
+        path (str): Their file, for the message.
+        source (str): The library, for the message (``'torchvision'``).
+
+    Raises:
+        CheckpointError: Already converted, or another network, with the
+            keys at fault.
+    """
+    from mmpre_inception.models.backbones.inception_v3 import InceptionV3
+    from mmpre_inception.models.heads.inception_v3_head import \
+        InceptionV3Head
+    from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
+                                       check_state_dict_matches)
+    if any(key.startswith(('backbone.', 'head.')) for key in state_dict):
+        raise CheckpointError(
+            f'{path} is already in mmpre_inception\'s layout (backbone.*, '
+            'head.*): use it as it is, without converting')
+    fc = state_dict.get('fc.weight')
+    model = nn.Module()
+    model.backbone = InceptionV3()
+    model.head = InceptionV3Head(
+        num_classes=fc.shape[0] if fc is not None else 1000)
+    try:
+        check_state_dict_matches(model, to_our_layout(state_dict), path,
+                                 INFERENCE_OPTIONAL)
+    except CheckpointError as error:
+        raise CheckpointError(
+            f'{path} is not an Inception V3 state dict in {source}\'s '
+            f'layout: {str(error).split(": ", 1)[1]}') from None
 
 
 def fold_input_affine(state_dict: Dict[str, torch.Tensor],

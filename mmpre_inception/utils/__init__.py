@@ -5,6 +5,7 @@ from .mmpretrain_reference import (build_mmpretrain_classifier,
                                    mmpretrain_inception_config_path)
 from .data_options import (check_annotations, enable_skip_unreadable,
                            one_line)
+from .work_dir import latest_checkpoint, lock_work_dir
 from .setup_config import (ConfigError, adapt_to_machine,
                            add_launcher_arguments, check_option_key,
                            default_work_dir, init_cpu_distributed,
@@ -17,5 +18,5 @@ __all__ = [
     'add_launcher_arguments', 'check_option_key', 'default_work_dir',
     'init_cpu_distributed', 'load_config', 'parse_tool_args',
     'shutdown_distributed', 'build_mmpretrain_classifier',
-    'mmpretrain_inception_config_path'
+    'mmpretrain_inception_config_path', 'latest_checkpoint', 'lock_work_dir'
 ]

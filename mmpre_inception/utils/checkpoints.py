@@ -47,21 +47,23 @@ def load_checkpoint_file(path: str) -> dict:
     except FileNotFoundError:
         raise CheckpointError(f'checkpoint file not found: {path}') from None
     except pickle.UnpicklingError as error:
-        if 'global' not in str(error).lower():
-            # Not a refused type: the bytes are not a valid pickle.
+        # torch's message goes on to advise weights_only=False, the unsafe
+        # step; only the line naming what was refused is passed on.
+        refused = [line.strip() for line in str(error).splitlines()
+                   if 'global' in line.lower() or 'unsupported' in line.lower()]
+        if not (_is_pickle_stream(path) or any('global' in line.lower()
+                                                 for line in refused)):
             raise CheckpointError(
                 f'cannot read checkpoint {path}: the file is truncated or '
-                f'not a PyTorch checkpoint ({str(error).splitlines()[0]})'
-            ) from None
-        refused = [line.strip() for line in str(error).splitlines()
-                   if 'global' in line.lower()]
-        detail = refused[0] if refused else str(error).splitlines()[0]
+                'not a PyTorch checkpoint') from None
+        detail = f' ({refused[0]})' if refused else ''
         raise CheckpointError(
             f'refusing to load {path}: it holds pickled Python objects '
-            f'outside the allow-list, and unpickling them could run code '
-            f'({detail}). If you trust the file, rewrite it as plain '
-            'tensors with: python tools/model_converters/publish_model.py '
-            f'--trust-pickle {path} OUT.pth') from None
+            f'outside the allow-list, and unpickling them could run code'
+            f'{detail}; nothing in it was run. If you trust the file, '
+            'rewrite it as plain tensors with: python '
+            'tools/model_converters/publish_model.py --trust-pickle '
+            f'{path} OUT.pth') from None
     except (RuntimeError, EOFError, OSError) as error:
         first = str(error).strip().splitlines()[0] if str(error) else \
             type(error).__name__
@@ -73,6 +75,13 @@ def load_checkpoint_file(path: str) -> dict:
             f'cannot use checkpoint {path}: expected a dict, got '
             f'{type(checkpoint).__name__}')
     return checkpoint
+
+
+def _is_pickle_stream(path: str) -> bool:
+    """Whether ``path`` is a bare pickle (protocol 2+), as ``pickle.dump``
+    or old ``torch.save`` write, rather than torch's zip format."""
+    with open(path, 'rb') as f:
+        return f.read(1) == b'\x80'
 
 
 def state_dict_of(checkpoint: dict) -> Dict[str, torch.Tensor]:
@@ -124,6 +133,15 @@ def check_state_dict_matches(model: torch.nn.Module,
                if key not in state_dict and not key.startswith(optional)]
     unexpected = [key for key in state_dict if key not in expected]
     if not (mismatched or missing or unexpected):
+        nonfinite = [key for key, value in state_dict.items()
+                     if isinstance(value, torch.Tensor)
+                     and value.is_floating_point()
+                     and not torch.isfinite(value).all()]
+        if nonfinite:
+            raise CheckpointError(
+                f'checkpoint {path} holds NaN or infinite values: '
+                f'{_listing("tensors", nonfinite)}. It was saved from a '
+                'diverged run: use an earlier checkpoint')
         return
     problems = []
     if mismatched:
@@ -140,6 +158,11 @@ def check_state_dict_matches(model: torch.nn.Module,
                 f'config {expected["head.fc.weight"].shape[0]}: set '
                 'model.head.num_classes to match, or fine-tune from it '
                 '(configs/finetune/).')
+    elif 'Conv2d_1a_3x3.conv.weight' in state_dict:
+        hint = (' It is a torchvision or timm Inception V3 state dict: '
+                'convert it first with tools/model_converters/'
+                'torchvision2mmpre_inception.py (or '
+                'timm2mmpre_inception.py for timm\'s weights).')
     elif len(missing) > len(expected) // 2:
         hint = ' Is it a checkpoint of another architecture?'
     raise CheckpointError(

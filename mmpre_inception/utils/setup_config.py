@@ -62,9 +62,10 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
 def check_option_key(cfg: Config, key: str) -> None:
     """Refuse a ``--cfg-options`` key that is probably a typo.
 
-    Every part of ``key`` but the last must exist in the config; the last
-    may be new (``sync_bn=torch``, ``dataset.indices=100``) unless it is
-    one letter or so away from an existing key, which is a typo of it.
+    A part of ``key`` may be new (``sync_bn=torch``, ``dataset.indices=100``,
+    ``model.backbone.init_cfg.type=Pretrained``) unless it is one letter or
+    so away from an existing key, which is a typo of it; below a new part
+    everything is new.
 
     Args:
         cfg (Config): The config the option applies to.
@@ -78,7 +79,6 @@ def check_option_key(cfg: Config, key: str) -> None:
     node = cfg._cfg_dict if isinstance(cfg, Config) else cfg
     parts = key.split('.')
     for depth, part in enumerate(parts):
-        is_last = depth == len(parts) - 1
         where = '.'.join(parts[:depth]) or 'the config'
         if isinstance(node, (list, tuple)):
             if not part.isdigit() or int(part) >= len(node):
@@ -87,6 +87,8 @@ def check_option_key(cfg: Config, key: str) -> None:
                     f'{len(node)}; {part!r} is not an index of it')
             node = node[int(part)]
             continue
+        if node is None:
+            return  # e.g. init_cfg=None: the option creates the dict
         if not isinstance(node, dict):
             raise ConfigError(f'--cfg-options {key}: {where} is a '
                               f'{type(node).__name__}, not a dict')
@@ -95,8 +97,8 @@ def check_option_key(cfg: Config, key: str) -> None:
             continue
         close = difflib.get_close_matches(part, [str(k) for k in node],
                                           n=1, cutoff=0.8)
-        if is_last and not close:
-            return  # a new key
+        if not close:
+            return  # a new key, and all below it
         hint = f" (did you mean '{close[0]}'?)" if close else ''
         raise ConfigError(f'--cfg-options {key}: {where} has no key '
                           f'{part!r}{hint}')

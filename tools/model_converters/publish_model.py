@@ -11,13 +11,13 @@ Example:
 """
 import argparse
 import hashlib
-import os
+import io
 import os.path as osp
 import sys
-import tempfile
 
 import torch
 
+from mmpre_inception.engine import write_atomically
 from mmpre_inception.utils import CheckpointError, load_checkpoint_file
 
 KEPT_KEYS = ('state_dict', 'meta')
@@ -63,30 +63,28 @@ def publish(in_file: str, out_file: str, trust_pickle: bool = False) -> str:
                                 weights_only=False)
     else:
         checkpoint = load_checkpoint_file(in_file)
+    if isinstance(checkpoint, torch.nn.Module):
+        # torch.save(model): the whole module, which only --trust-pickle
+        # reads; its weights are what is published.
+        checkpoint = {'state_dict': checkpoint.state_dict()}
+    elif isinstance(checkpoint, dict) and 'state_dict' not in checkpoint \
+            and checkpoint and all(isinstance(value, torch.Tensor)
+                                   for value in checkpoint.values()):
+        checkpoint = {'state_dict': checkpoint}  # a bare state dict
     if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint:
-        raise ValueError(f'{in_file} has no "state_dict"; is it a Runner '
-                         'checkpoint?')
+        raise ValueError(
+            f'{in_file} holds a {type(checkpoint).__name__} without a '
+            '"state_dict" or tensors; expected a Runner checkpoint, a state '
+            'dict or a saved module')
     published = {key: plain(checkpoint[key]) for key in KEPT_KEYS
                  if key in checkpoint}
-    out_dir = osp.dirname(osp.abspath(out_file))
-    os.makedirs(out_dir, exist_ok=True)
-    # Write to a temporary file in the same folder, then rename: a crash
-    # never leaves a partial file under the final name.
-    fd, tmp_path = tempfile.mkstemp(dir=out_dir, suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(published, f)
-            f.flush()
-            os.fsync(f.fileno())
-        with open(tmp_path, 'rb') as f:
-            digest = hashlib.sha256(f.read()).hexdigest()
-        stem, ext = osp.splitext(osp.abspath(out_file))
-        final_path = f'{stem}-{digest[:8]}{ext or ".pth"}'
-        os.replace(tmp_path, final_path)
-    except BaseException:
-        if osp.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
+    buffer = io.BytesIO()
+    torch.save(published, buffer)
+    data = buffer.getvalue()
+    stem, ext = osp.splitext(osp.abspath(out_file))
+    final_path = f'{stem}-{hashlib.sha256(data).hexdigest()[:8]}' \
+        f'{ext or ".pth"}'
+    write_atomically(data, final_path)
     return final_path
 
 

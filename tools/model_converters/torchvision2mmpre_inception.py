@@ -10,7 +10,8 @@ Example:
 import argparse
 import sys
 
-from mmpre_inception.models.conversion import (convert_torchvision,
+from mmpre_inception.models.conversion import (check_source_layout,
+                                               convert_torchvision,
                                                read_weights,
                                                save_checkpoint_atomically)
 from mmpre_inception.utils import CheckpointError
@@ -28,6 +29,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         weights = read_weights(args.src)
+        check_source_layout(weights, args.src, 'torchvision')
     except CheckpointError as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
