@@ -4,13 +4,14 @@ from .checkpoint_safety import (allow_mmengine_checkpoint_types,
                                 mmengine_checkpoint_globals)
 from .cpu_distributed import CPUDistributedDataParallel
 from .hooks import (EpochSeedHook, FoldBatchNormHook, NonFiniteLossError,
-                    NonFiniteLossHook, UnreadableImagesHook)
+                    NonFiniteLossHook, RGBVisualizationHook,
+                    UnreadableImagesHook)
 from .optimizers import AutocastOptimWrapper, RMSpropTF
 
 __all__ = [
     'AtomicLocalBackend', 'use_atomic_local_files', 'write_atomically',
     'allow_mmengine_checkpoint_types', 'mmengine_checkpoint_globals',
     'CPUDistributedDataParallel', 'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteLossError',
-    'NonFiniteLossHook', 'UnreadableImagesHook', 'AutocastOptimWrapper',
+    'NonFiniteLossHook', 'RGBVisualizationHook', 'UnreadableImagesHook', 'AutocastOptimWrapper',
     'RMSpropTF'
 ]

@@ -3,10 +3,10 @@
 from mmengine.hooks import (CheckpointHook, DistSamplerSeedHook, IterTimerHook,
                             LoggerHook, ParamSchedulerHook)
 from mmengine.visualization import LocalVisBackend
-from mmpretrain.engine import VisualizationHook
 from mmpretrain.visualization import UniversalVisualizer
 
-from mmpre_inception.engine import EpochSeedHook, NonFiniteLossHook
+from mmpre_inception.engine import (EpochSeedHook, NonFiniteLossHook,
+                                    RGBVisualizationHook)
 
 default_scope = 'mmpre_inception'
 
@@ -16,7 +16,8 @@ default_hooks = dict(
     param_scheduler=dict(type=ParamSchedulerHook),
     checkpoint=dict(type=CheckpointHook, interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type=DistSamplerSeedHook),
-    visualization=dict(type=VisualizationHook, enable=False),
+    # mmpretrain's hook, with the BGR images turned to RGB for drawing.
+    visualization=dict(type=RGBVisualizationHook, enable=False),
     # A NaN or infinite loss stops training before the update
     # (action='skip' skips that update instead).
     nonfinite_loss=dict(type=NonFiniteLossHook, action='raise'),

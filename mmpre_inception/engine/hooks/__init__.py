@@ -1,9 +1,10 @@
 from .epoch_seed_hook import EpochSeedHook
 from .fold_batchnorm_hook import FoldBatchNormHook
 from .nonfinite_loss_hook import NonFiniteLossError, NonFiniteLossHook
+from .rgb_visualization_hook import RGBVisualizationHook
 from .unreadable_images_hook import UnreadableImagesHook
 
 __all__ = [
     'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteLossError', 'NonFiniteLossHook',
-    'UnreadableImagesHook'
+    'RGBVisualizationHook', 'UnreadableImagesHook'
 ]
