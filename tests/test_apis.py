@@ -77,3 +77,13 @@ def test_image_demo_prints_top5(one_epoch_run, val_images):
     assert [line.split('.')[0] for line in lines] == ['1', '2', '3', '4',
                                                       '5']
     assert all(line.split()[-1] in SHAPES for line in lines)
+
+
+def test_shipped_demo_image_is_a_star_the_demo_model_can_read(one_epoch_run):
+    """demo/star.jpg, which the documented image_demo command uses, is our
+    own rendering of the shapes data set's 'star' class."""
+    result = run_tool('demo/image_demo.py', osp.join('demo', 'star.jpg'),
+                      TINY_CONFIG, osp.join(one_epoch_run, 'epoch_1.pth'))
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 5
+    assert all(line.split()[-1] in SHAPES for line in lines)

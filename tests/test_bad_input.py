@@ -361,3 +361,20 @@ def test_bad_cfg_option_exits_with_one_line():
     assert result.stderr.strip() == (
         "error: --cfg-options model.head.num_clases: model.head has no key "
         "'num_clases' (did you mean 'num_classes'?)")
+
+
+@pytest.mark.slow
+def test_a_batch_of_only_unreadable_images_is_skipped_whole(
+        shapes_copy, one_epoch_run, tmp_path):
+    names = val_images(shapes_copy)
+    for name in names[:4]:  # the whole first batch
+        with open(osp.join(shapes_copy, 'val', name), 'wb') as f:
+            f.write(b'not an image')
+    result = run_tool('tools/test.py', TINY_CONFIG,
+                      osp.join(one_epoch_run, 'epoch_1.pth'),
+                      '--skip-unreadable', '--work-dir', str(tmp_path),
+                      *data_options(shapes_copy,
+                                    'test_dataloader.batch_size=4'),
+                      check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert '(scored 16 samples, skipped 4 unreadable)' in result.stdout

@@ -62,10 +62,11 @@ class ImageClassifier:
         device (str): ``'cpu'``, ``'cuda'``, ... Defaults to ``'cpu'``.
 
     Example:
-        >>> classifier = ImageClassifier('configs/inception_v3_8xb32_in1k.py',
-        ...                              'inception_v3_tv_in1k.pth')
-        >>> classifier('demo/dog.jpg')[0]['class_name']  # doctest: +SKIP
-        'golden retriever'
+        >>> classifier = ImageClassifier(
+        ...     'configs/demo/inception_v3_1xb16_shapes.py',
+        ...     'work_dirs/demo/epoch_6.pth')  # after `make demo`
+        >>> classifier('demo/star.jpg')[0]['class_name']  # doctest: +SKIP
+        'star'
     """
 
     def __init__(self, config: Union[str, Config],

@@ -112,6 +112,18 @@ class InceptionClassifier(ImageClassifier):
             return torch.cat(parts)
         return tuple(torch.cat(outputs) for outputs in zip(*parts))
 
+    # ``--skip-unreadable`` can leave a batch with no image at all; the
+    # Runner's loops call these with every batch the loader yields.
+    def val_step(self, data: dict) -> list:
+        return super().val_step(data) if data['inputs'] else []
+
+    def test_step(self, data: dict) -> list:
+        return super().test_step(data) if data['inputs'] else []
+
+    def train_step(self, data: dict, optim_wrapper) -> dict:
+        return super().train_step(data, optim_wrapper) if data['inputs'] \
+            else {}
+
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # Both torch and mmengine hand children a filtered copy of the state
         # dict, so the keys must move here, at the root, before the
