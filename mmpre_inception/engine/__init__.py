@@ -4,7 +4,8 @@ from .checkpoint_safety import (allow_mmengine_checkpoint_types,
                                 mmengine_checkpoint_globals)
 from .cpu_distributed import CPUDistributedDataParallel
 from .hooks import (EpochSeedHook, FoldBatchNormHook, NonFiniteLossError,
-                    NonFiniteLossHook, RGBVisualizationHook,
+                    NonFiniteLossHook, ProgressHook,
+                    RGBVisualizationHook,
                     UnreadableImagesHook)
 from .optimizers import AutocastOptimWrapper, RMSpropTF
 
@@ -12,6 +13,6 @@ __all__ = [
     'AtomicLocalBackend', 'use_atomic_local_files', 'write_atomically',
     'allow_mmengine_checkpoint_types', 'mmengine_checkpoint_globals',
     'CPUDistributedDataParallel', 'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteLossError',
-    'NonFiniteLossHook', 'RGBVisualizationHook', 'UnreadableImagesHook', 'AutocastOptimWrapper',
+    'NonFiniteLossHook', 'ProgressHook', 'RGBVisualizationHook', 'UnreadableImagesHook', 'AutocastOptimWrapper',
     'RMSpropTF'
 ]

@@ -6,7 +6,7 @@ from mmengine.visualization import LocalVisBackend
 from mmpretrain.visualization import UniversalVisualizer
 
 from mmpre_inception.engine import (EpochSeedHook, NonFiniteLossHook,
-                                    RGBVisualizationHook)
+                                    ProgressHook, RGBVisualizationHook)
 
 default_scope = 'mmpre_inception'
 
@@ -23,6 +23,9 @@ default_hooks = dict(
     nonfinite_loss=dict(type=NonFiniteLossHook, action='raise'),
     # Seeds per epoch, so that --resume continues exactly.
     epoch_seed=dict(type=EpochSeedHook),
+    # A line with the rate and the time left every 10 s: the logger's
+    # interval of 100 iterations can be minutes apart on a CPU.
+    progress=dict(type=ProgressHook, interval_s=10),
 )
 
 env_cfg = dict(

@@ -1,10 +1,11 @@
 from .epoch_seed_hook import EpochSeedHook
 from .fold_batchnorm_hook import FoldBatchNormHook
 from .nonfinite_loss_hook import NonFiniteLossError, NonFiniteLossHook
+from .progress_hook import ProgressHook
 from .rgb_visualization_hook import RGBVisualizationHook
 from .unreadable_images_hook import UnreadableImagesHook
 
 __all__ = [
     'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteLossError', 'NonFiniteLossHook',
-    'RGBVisualizationHook', 'UnreadableImagesHook'
+    'ProgressHook', 'RGBVisualizationHook', 'UnreadableImagesHook'
 ]
