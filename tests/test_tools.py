@@ -166,3 +166,23 @@ def test_out_path_is_checked_before_the_run(tiny_options, tmp_path, out,
     (line, ) = result.stderr.strip().splitlines()
     assert line.startswith(f'error: --out {path}: '
                            f'{reason.format(tmp=tmp_path)}')
+
+
+def test_console_shows_results_and_the_log_file_keeps_the_listings(
+        one_epoch_run, tiny_options, tmp_path):
+    result = run_tool('tools/test.py', TINY_CONFIG,
+                      osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
+                      str(tmp_path), *tiny_options())
+    console = result.stdout + result.stderr
+    for listing in ('Config:', 'Hooks will be executed',
+                    'System environment'):
+        assert listing not in console
+    assert len(console.strip().splitlines()) < 20
+    assert console.strip().splitlines()[-1].startswith('Evaluated ')
+    import glob
+    (log_file, ) = glob.glob(str(tmp_path / '*' / '*.log'))
+    with open(log_file) as f:
+        log = f.read()
+    for listing in ('Config:', 'Hooks will be executed',
+                    'System environment'):
+        assert listing in log

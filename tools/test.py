@@ -23,6 +23,7 @@ from mmengine.runner import Runner
 import mmpre_inception  # noqa: F401 (checkpoint allow-list)
 import mmpre_inception.models  # noqa: F401 (registers our modules)
 from mmpre_inception.datasets import AnnotationError, UnreadableImageError
+from mmpre_inception.registry import RUNNERS
 from mmpre_inception.utils import (CheckpointError, ConfigError,
                                    adapt_to_machine, add_launcher_arguments,
                                    check_annotations, default_work_dir,
@@ -153,7 +154,9 @@ def merge_args(cfg, args):
 def evaluate(cfg, args) -> dict:
     """Load the checked checkpoint and run the test loop; the Runner (and
     its DDP wrapper) is released on return."""
-    runner = Runner.from_cfg(cfg)
+    # As mmpretrain's tools: the config's runner_type, if it names one.
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
+        Runner.from_cfg(cfg)
     # Loaded here rather than through cfg.load_from: the file is read
     # once, safely, and checked to fit before its weights are used.
     load_checked_weights(runner.model, args.checkpoint)

@@ -16,6 +16,7 @@ import mmpre_inception  # noqa: F401 (checkpoint allow-list)
 import mmpre_inception.models  # noqa: F401 (registers our modules)
 from mmpre_inception.datasets import AnnotationError, UnreadableImageError
 from mmpre_inception.engine import NonFiniteLossError
+from mmpre_inception.registry import RUNNERS
 from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
                                    ConfigError, adapt_to_machine,
                                    add_launcher_arguments, check_annotations,
@@ -149,7 +150,9 @@ def checkpoint_to_check(cfg):
 def train(cfg) -> None:
     """Build the Runner, check the checkpoint it will load, and train; the
     Runner (and its DDP wrapper) is released on return."""
-    runner = Runner.from_cfg(cfg)
+    # As mmpretrain's tools: the config's runner_type, if it names one.
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
+        Runner.from_cfg(cfg)
     path, optional = checkpoint_to_check(cfg)
     if path:  # the Runner loads it (with optimizer state) in train()
         load_checked_weights(runner.model, path, optional, load=False)

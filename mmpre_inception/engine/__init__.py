@@ -8,11 +8,12 @@ from .hooks import (EpochSeedHook, FoldBatchNormHook, NonFiniteLossError,
                     RGBVisualizationHook,
                     UnreadableImagesHook)
 from .optimizers import AutocastOptimWrapper, RMSpropTF
+from .runner import ConsoleSummaryRunner
 
 __all__ = [
     'AtomicLocalBackend', 'use_atomic_local_files', 'write_atomically',
     'allow_mmengine_checkpoint_types', 'mmengine_checkpoint_globals',
     'CPUDistributedDataParallel', 'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteLossError',
     'NonFiniteLossHook', 'ProgressHook', 'RGBVisualizationHook', 'UnreadableImagesHook', 'AutocastOptimWrapper',
-    'RMSpropTF'
+    'RMSpropTF', 'ConsoleSummaryRunner'
 ]

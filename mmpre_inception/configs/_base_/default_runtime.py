@@ -5,10 +5,14 @@ from mmengine.hooks import (CheckpointHook, DistSamplerSeedHook, IterTimerHook,
 from mmengine.visualization import LocalVisBackend
 from mmpretrain.visualization import UniversalVisualizer
 
-from mmpre_inception.engine import (EpochSeedHook, NonFiniteLossHook,
-                                    ProgressHook, RGBVisualizationHook)
+from mmpre_inception.engine import (ConsoleSummaryRunner, EpochSeedHook,
+                                    NonFiniteLossHook, ProgressHook,
+                                    RGBVisualizationHook)
 
 default_scope = 'mmpre_inception'
+# mmengine's Runner; the console leaves out the start-of-run listings
+# (environment, config, hooks), which the log file in work_dir keeps.
+runner_type = ConsoleSummaryRunner
 
 default_hooks = dict(
     timer=dict(type=IterTimerHook),
