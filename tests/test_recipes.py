@@ -331,6 +331,38 @@ def test_finetune_loads_backbone_and_starts_a_new_classifier(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize('source, message', [
+    ('resnet18', "has no backbone.* weights; is it a checkpoint of another "
+     "architecture?"),
+    ('torchvision', 'has no backbone.* weights: it is a torchvision or timm '
+     'Inception V3 state dict; convert it first with tools/model_converters/'
+     'torchvision2mmpre_inception.py'),
+    ('mmpretrain_resnet', 'does not fit the model: '),
+])
+def test_finetune_refuses_a_pretrained_file_that_is_not_our_backbone(
+        tmp_path, source, message):
+    """mmengine's Pretrained initialiser would train on from a random
+    backbone with only a "missing keys" log line."""
+    import torchvision
+
+    from mmpre_inception.utils import CheckpointError
+    if source == 'torchvision':
+        weights = torchvision.models.inception_v3(
+            weights=None, aux_logits=True, init_weights=False).state_dict()
+    else:
+        weights = torchvision.models.resnet18().state_dict()
+    if source == 'mmpretrain_resnet':
+        weights = {f'backbone.{k}': v for k, v in weights.items()}
+    checkpoint = str(tmp_path / f'{source}.pth')
+    torch.save(weights, checkpoint)
+    cfg = Config.fromfile(FINETUNE_CONFIG)
+    cfg.model.backbone.init_cfg.checkpoint = checkpoint
+    with pytest.raises(CheckpointError) as error:
+        build_model(cfg, num_classes=3)  # initialises the model
+    assert message in str(error.value)
+    assert str(error.value).startswith(f'checkpoint {checkpoint} ')
+
+
 def test_finetune_config_trains_on_a_folder_data_set(shapes_root, tmp_path):
     """tools/train.py with the fine-tuning config on class folders (the
     generated train/ split), from a saved 1000-class checkpoint."""

@@ -158,7 +158,8 @@ def check_state_dict_matches(model: torch.nn.Module,
                 f'config {expected["head.fc.weight"].shape[0]}: set '
                 'model.head.num_classes to match, or fine-tune from it '
                 '(configs/finetune/).')
-    elif 'Conv2d_1a_3x3.conv.weight' in state_dict:
+    elif 'Conv2d_1a_3x3.conv.weight' in state_dict and \
+            'backbone.Conv2d_1a_3x3.conv.weight' in expected:
         hint = (' It is a torchvision or timm Inception V3 state dict: '
                 'convert it first with tools/model_converters/'
                 'torchvision2mmpre_inception.py (or '

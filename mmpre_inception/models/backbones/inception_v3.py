@@ -302,6 +302,29 @@ class InceptionV3(BaseModule):
                 block.count_include_pad = pool_count_include_pad
         self._freeze_stages()
 
+    def init_weights(self) -> None:
+        """Initialise as ``init_cfg`` says; a ``Pretrained`` checkpoint is
+        read with the safe loader and must fit the backbone.
+
+        mmengine's ``Pretrained`` initialiser loads with ``strict=False``
+        and only logs missing keys, so a checkpoint of another network
+        would fine-tune from a random backbone without a word.
+
+        Raises:
+            CheckpointError: The checkpoint is unreadable or does not fit;
+                torchvision's and timm's files are named as such, with the
+                converter to run.
+        """
+        init_cfg = self.init_cfg
+        if not (isinstance(init_cfg, dict)
+                and init_cfg.get('type') in ('Pretrained', 'PretrainedInit')):
+            super().init_weights()
+            return
+        self.load_state_dict(
+            pretrained_backbone_weights(self, init_cfg['checkpoint'],
+                                        init_cfg.get('prefix')))
+        self._is_init = True
+
     def stage_modules(self, stage: int) -> List[nn.Module]:
         """Return the modules of ``stage`` (0..3) in forward order."""
         return [getattr(self, name) for name in self.stage_layers[stage]]
@@ -344,3 +367,56 @@ class InceptionV3(BaseModule):
                 if isinstance(module, _BatchNorm):
                     module.eval()
         return self
+
+
+def pretrained_backbone_weights(backbone: nn.Module, checkpoint: str,
+                                prefix: Optional[str] = None
+                                ) -> Dict[str, torch.Tensor]:
+    """The weights under ``prefix`` in ``checkpoint``, checked to fit
+    ``backbone`` (a classifier in the checkpoint is left out).
+
+    Args:
+        backbone (nn.Module): The backbone to be loaded.
+        checkpoint (str): A local file (read with the safe loader) or a URL
+            (downloaded by mmengine's loader).
+        prefix (str, optional): Key prefix of the backbone in the
+            checkpoint, e.g. ``'backbone'``.
+
+    Returns:
+        dict: The backbone's state dict.
+
+    Raises:
+        CheckpointError: Unreadable, another layout or another network.
+    """
+    # Imported here: utils.checkpoints builds on the model package
+    # (mmpretrain's key layout), so it cannot be imported at its import.
+    from mmpre_inception.utils.checkpoints import (CheckpointError,
+                                                   check_state_dict_matches,
+                                                   load_checkpoint_file,
+                                                   state_dict_of)
+    if '://' in checkpoint:
+        from mmengine.runner.checkpoint import _load_checkpoint
+        weights = state_dict_of(_load_checkpoint(checkpoint, 'cpu'))
+    else:
+        weights = state_dict_of(load_checkpoint_file(checkpoint))
+    if prefix:
+        start = prefix.rstrip('.') + '.'
+        selected = {key[len(start):]: value for key, value in weights.items()
+                    if key.startswith(start)}
+        if not selected:
+            if 'Conv2d_1a_3x3.conv.weight' in weights:
+                raise CheckpointError(
+                    f'checkpoint {checkpoint} has no {start}* weights: it '
+                    'is a torchvision or timm Inception V3 state dict; '
+                    'convert it first with tools/model_converters/'
+                    'torchvision2mmpre_inception.py (or timm2mmpre_'
+                    'inception.py) and fine-tune from the result')
+            raise CheckpointError(
+                f'checkpoint {checkpoint} has no {start}* weights; is it a '
+                'checkpoint of another architecture?')
+        weights = selected
+    # mmpretrain's monolithic backbone also holds the classifiers.
+    weights = {key: value for key, value in weights.items()
+               if not key.startswith(('fc.', 'AuxLogits.'))}
+    check_state_dict_matches(backbone, weights, checkpoint)
+    return weights
