@@ -186,3 +186,23 @@ def test_console_shows_results_and_the_log_file_keeps_the_listings(
     for listing in ('Config:', 'Hooks will be executed',
                     'System environment'):
         assert listing in log
+
+
+@pytest.mark.parametrize('tool', ['tools/train.py', 'tools/test.py'])
+def test_help_answers_before_the_heavy_imports(tool):
+    """--help (and a usage error) must not wait seconds for torch and
+    mmpretrain to import."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    for args, code in ((['--help'], 0), ([], 2)):
+        result = subprocess.run(
+            [sys.executable, '-X', 'importtime', tool, *args], cwd=REPO,
+            capture_output=True, text=True, timeout=120)
+        assert result.returncode == code
+        imported = [line.rsplit('|', 1)[-1].strip()
+                    for line in result.stderr.splitlines()
+                    if line.startswith('import time:')]
+        assert 'argparse' in imported
+        assert 'torch' not in imported and 'mmpretrain' not in imported

@@ -14,23 +14,7 @@ import os
 import os.path as osp
 import sys
 
-import mmengine
 from mmengine.config import DictAction
-from mmengine.dist import is_main_process
-from mmengine.evaluator import DumpResults
-from mmengine.runner import Runner
-
-import mmpre_inception  # noqa: F401 (checkpoint allow-list)
-import mmpre_inception.models  # noqa: F401 (registers our modules)
-from mmpre_inception.datasets import AnnotationError, UnreadableImageError
-from mmpre_inception.registry import RUNNERS
-from mmpre_inception.utils import (CheckpointError, ConfigError,
-                                   adapt_to_machine, add_launcher_arguments,
-                                   check_annotations, default_work_dir,
-                                   enable_skip_unreadable,
-                                   init_cpu_distributed, load_checked_weights,
-                                   load_config, one_line, parse_tool_args,
-                                   shutdown_distributed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -85,8 +69,39 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--no-pin-memory',
         action='store_true',
         help='do not pin memory in the data loader')
-    add_launcher_arguments(parser)
-    return parse_tool_args(parser, argv)
+    parser.add_argument('--launcher',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none',
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    # Launchers that pass --local-rank instead of setting LOCAL_RANK.
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+if __name__ == '__main__':
+    # --help and usage errors answer before the imports below, which take
+    # seconds (torch, mmpretrain); main() parses the arguments again.
+    parse_args()
+
+# The imports that take seconds, after the early parse above.
+import mmengine
+from mmengine.dist import is_main_process
+from mmengine.evaluator import DumpResults
+from mmengine.runner import Runner
+import mmpre_inception  # noqa: F401 (checkpoint allow-list)
+import mmpre_inception.models  # noqa: F401 (registers our modules)
+from mmpre_inception.datasets import (AnnotationError,
+                                      UnreadableImageError)
+from mmpre_inception.registry import RUNNERS
+from mmpre_inception.utils import (CheckpointError, ConfigError,
+                                   adapt_to_machine,
+                                   check_annotations, default_work_dir,
+                                   enable_skip_unreadable,
+                                   init_cpu_distributed, load_checked_weights,
+                                   load_config, one_line,
+                                   shutdown_distributed)
 
 
 def _is_ema_hook(hook: dict) -> bool:

@@ -7,24 +7,10 @@ Example:
 """
 import argparse
 import errno
+import os
 import sys
 
 from mmengine.config import DictAction
-from mmengine.runner import Runner, find_latest_checkpoint
-
-import mmpre_inception  # noqa: F401 (checkpoint allow-list)
-import mmpre_inception.models  # noqa: F401 (registers our modules)
-from mmpre_inception.datasets import AnnotationError, UnreadableImageError
-from mmpre_inception.engine import NonFiniteLossError
-from mmpre_inception.registry import RUNNERS
-from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
-                                   ConfigError, adapt_to_machine,
-                                   add_launcher_arguments, check_annotations,
-                                   default_work_dir, enable_skip_unreadable,
-                                   init_cpu_distributed, latest_checkpoint,
-                                   load_checked_weights, load_config,
-                                   lock_work_dir, one_line, parse_tool_args,
-                                   shutdown_distributed)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -78,8 +64,38 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override config entries, e.g. train_cfg.max_epochs=10')
-    add_launcher_arguments(parser)
-    return parse_tool_args(parser, argv)
+    parser.add_argument('--launcher',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none',
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    # Launchers that pass --local-rank instead of setting LOCAL_RANK.
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+if __name__ == '__main__':
+    # --help and usage errors answer before the imports below, which take
+    # seconds (torch, mmpretrain); main() parses the arguments again.
+    parse_args()
+
+# The imports that take seconds, after the early parse above.
+from mmengine.runner import Runner, find_latest_checkpoint
+import mmpre_inception  # noqa: F401 (checkpoint allow-list)
+import mmpre_inception.models  # noqa: F401 (registers our modules)
+from mmpre_inception.datasets import (AnnotationError,
+                                      UnreadableImageError)
+from mmpre_inception.engine import NonFiniteLossError
+from mmpre_inception.registry import RUNNERS
+from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
+                                   ConfigError, adapt_to_machine,
+                                   check_annotations,
+                                   default_work_dir, enable_skip_unreadable,
+                                   init_cpu_distributed, latest_checkpoint,
+                                   load_checked_weights, load_config,
+                                   lock_work_dir, one_line,
+                                   shutdown_distributed)
 
 
 def set_mixed_precision(optim_wrapper, dtype=None):

@@ -1,5 +1,4 @@
 """Config handling shared by ``tools/train.py`` and ``tools/test.py``."""
-import argparse
 import os
 import os.path as osp
 from typing import Optional
@@ -12,25 +11,6 @@ DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 class ConfigError(Exception):
     """A config file or option the user gave cannot be used."""
-
-
-def add_launcher_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--launcher`` and ``--local-rank``, as mmpretrain's tools have."""
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-
-
-def parse_tool_args(parser: argparse.ArgumentParser,
-                    argv=None) -> argparse.Namespace:
-    """Parse ``argv`` and export ``LOCAL_RANK`` for launchers that pass
-    ``--local-rank`` instead of setting it."""
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
