@@ -84,3 +84,26 @@ def test_small_image_is_resized_up_then_cropped(image_folder):
 def test_annotation_paths_join_the_prefix(image_folder):
     dataset = EncodedImages(str(image_folder / 'val.txt'), 'some/prefix')
     assert dataset.samples[0] == (osp.join('some/prefix', 'portrait.JPEG'), 0)
+
+
+@pytest.mark.parametrize('orientation', [3, 6, 8])
+def test_exif_orientation_is_applied_as_opencv_does(tmp_path, orientation):
+    """A camera's portrait photo: landscape pixels and an EXIF tag that
+    says turn them. OpenCV (tools/test.py) turns them; so must this path,
+    and a GPU batch sends such a file to the CPU (nvJPEG ignores EXIF)."""
+    from PIL import Image
+
+    from mmpre_inception.datasets.torch_decoding import exif_rotated
+    image = render_image(1, 64, np.random.default_rng(0)).resize((600, 400))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / 'camera.JPEG'
+    image.save(path, quality=90, exif=exif.tobytes())
+    data = path.read_bytes()
+    assert exif_rotated(data)
+    plain = tmp_path / 'plain.JPEG'
+    image.save(plain, quality=90)
+    assert not exif_rotated(plain.read_bytes())
+    (got, ) = decode_batch([data], 'cpu')
+    expected = opencv_rgb(str(path))
+    assert (got.int() - expected.int()).abs().max() <= 1

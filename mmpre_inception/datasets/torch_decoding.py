@@ -9,6 +9,7 @@ builds and bilinear rounding differ by a few levels at some pixels
 OpenCV; ``tools/analysis_tools/benchmark.py --decoder torchvision`` times
 this path.
 """
+import io
 import os.path as osp
 from typing import List, Sequence, Tuple, Union
 
@@ -18,6 +19,7 @@ from torch.utils.data import Dataset
 from torchvision.io import ImageReadMode, decode_image, decode_jpeg
 
 JPEG_MAGIC = b'\xff\xd8'
+_EXIF_ORIENTATION = 0x0112
 Encoded = Union[bytes, torch.Tensor]
 
 
@@ -64,13 +66,28 @@ def collate_encoded(
             for data, _ in batch], torch.tensor([label for _, label in batch])
 
 
+def exif_rotated(data: bytes) -> bool:
+    """Whether a JPEG's EXIF orientation asks for a rotation or a flip
+    (anything but orientation 1); read from the header, not decoded."""
+    if b'Exif' not in data[:65536]:  # EXIF lives in APP1, near the start
+        return False
+    from PIL import Image
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.getexif().get(_EXIF_ORIENTATION, 1) != 1
+    except Exception:  # noqa: BLE001 (a broken header: the decoder decides)
+        return False
+
+
 def decode_rgb(encoded: List[Encoded],
                device: torch.device) -> List[torch.Tensor]:
-    """Decode files to 3-channel RGB uint8 ``(3, H, W)`` tensors.
+    """Decode files to 3-channel RGB uint8 ``(3, H, W)`` tensors, turned
+    as their EXIF orientation says (as OpenCV's decoder does).
 
     JPEGs are decoded together on ``device`` (nvJPEG on a GPU); other
-    formats, and JPEGs the GPU decoder rejects (CMYK), are decoded on the
-    CPU and moved there.
+    formats, JPEGs the GPU decoder rejects (CMYK) and, on a GPU, JPEGs
+    with an EXIF rotation (nvJPEG ignores it) are decoded on the CPU and
+    moved there.
     """
     device = torch.device(device)
     encoded = [
@@ -78,13 +95,17 @@ def decode_rgb(encoded: List[Encoded],
             data, bytes) else data for data in encoded
     ]
     is_jpeg = [bytes(data[:2].tolist()) == JPEG_MAGIC for data in encoded]
+    if device.type != 'cpu':
+        is_jpeg = [flag and not exif_rotated(bytes(data.tolist()))
+                   for flag, data in zip(is_jpeg, encoded)]
     images: List[torch.Tensor] = [None] * len(encoded)
     jpegs = [i for i, flag in enumerate(is_jpeg) if flag]
     if jpegs:
         try:
             decoded = decode_jpeg([encoded[i] for i in jpegs],
                                   mode=ImageReadMode.RGB,
-                                  device=device)
+                                  device=device,
+                                  apply_exif_orientation=True)
         except RuntimeError:
             # One bad or unsupported JPEG fails the whole batch; decode
             # them one at a time on the CPU instead.
@@ -94,7 +115,8 @@ def decode_rgb(encoded: List[Encoded],
     for i, image in enumerate(images):
         if image is None:
             images[i] = decode_image(encoded[i],
-                                     mode=ImageReadMode.RGB).to(device)
+                                     mode=ImageReadMode.RGB,
+                                     apply_exif_orientation=True).to(device)
     return images
 
 
