@@ -177,3 +177,28 @@ def test_dist_scripts_default_to_the_venv_python(tmp_path):
                             capture_output=True, text=True, env=env,
                             timeout=60)
     assert result.stdout.startswith('venv python -m torch.distributed.run')
+
+
+def test_a_stalled_rank_ends_the_run_naming_it(tmp_path, tiny_options):
+    """Rank 1 stops answering (without dying) before iteration 2: the run
+    ends after env_cfg.dist_cfg.timeout, not torch's 30 minutes, and the
+    last line says which rank."""
+    global _port
+    _port += 1
+    env = dict(os.environ, PORT=str(_port), PYTHON=sys.executable,
+               OMP_NUM_THREADS='1',
+               PYTHONPATH=osp.join(REPO, 'tests', 'helpers'))
+    result = subprocess.run(
+        ['bash', 'tools/dist_train.sh',
+         osp.join(REPO, 'tests', 'configs', 'tiny_shapes_rank_stalls.py'),
+         '2', '--work-dir', str(tmp_path),
+         *tiny_options('env_cfg.dist_cfg.timeout=10',
+                       'train_cfg.max_epochs=1')],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines()
+              if line.startswith('error: ')]
+    assert errors == [
+        'error: a distributed operation waited 10 s '
+        '(env_cfg.dist_cfg.timeout) for the other ranks: rank 1 stopped '
+        'answering in train iteration 2; the others started iteration 2']

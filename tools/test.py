@@ -94,13 +94,15 @@ import mmpre_inception  # noqa: F401 (checkpoint allow-list)
 import mmpre_inception.models  # noqa: F401 (registers our modules)
 from mmpre_inception.datasets import (AnnotationError,
                                       UnreadableImageError)
+from mmpre_inception.engine import name_stalled_ranks
 from mmpre_inception.registry import RUNNERS
 from mmpre_inception.utils import (CheckpointError, ConfigError,
                                    adapt_to_machine,
                                    check_annotations, default_work_dir,
                                    enable_skip_unreadable,
                                    init_cpu_distributed, load_checked_weights,
-                                   load_config, one_line,
+                                   load_config,
+                                   one_line,
                                    shutdown_distributed)
 
 
@@ -195,12 +197,21 @@ def main(argv=None) -> int:
     except (ConfigError, AnnotationError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
-    init_cpu_distributed(args.launcher)
+    timeout_s = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
+    init_cpu_distributed(args.launcher, timeout_s)
     try:
         metrics = evaluate(cfg, args)
         reporting = is_main_process()  # every rank is "main" after shutdown
     except (CheckpointError, UnreadableImageError) as error:
         print(f'error: {one_line(error)}', file=sys.stderr)
+        return 1
+    except RuntimeError as error:
+        stalled = name_stalled_ranks(error)
+        if stalled is None:
+            raise
+        print(f'error: a distributed operation waited {timeout_s} s '
+              f'(env_cfg.dist_cfg.timeout) for the other ranks: {stalled}',
+              file=sys.stderr)
         return 1
     finally:
         shutdown_distributed()

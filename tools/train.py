@@ -86,7 +86,7 @@ import mmpre_inception  # noqa: F401 (checkpoint allow-list)
 import mmpre_inception.models  # noqa: F401 (registers our modules)
 from mmpre_inception.datasets import (AnnotationError,
                                       UnreadableImageError)
-from mmpre_inception.engine import NonFiniteLossError
+from mmpre_inception.engine import NonFiniteLossError, name_stalled_ranks
 from mmpre_inception.registry import RUNNERS
 from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
                                    ConfigError, adapt_to_machine,
@@ -185,12 +185,21 @@ def main(argv=None) -> int:
     except (ConfigError, AnnotationError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
-    init_cpu_distributed(args.launcher)
+    timeout_s = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
+    init_cpu_distributed(args.launcher, timeout_s)
     try:
         train(cfg)
     except (CheckpointError, UnreadableImageError,
             NonFiniteLossError) as error:
         print(f'error: {one_line(error)}', file=sys.stderr)
+        return 1
+    except RuntimeError as error:
+        stalled = name_stalled_ranks(error)
+        if stalled is None:
+            raise
+        print(f'error: a distributed operation waited {timeout_s} s '
+              f'(env_cfg.dist_cfg.timeout) for the other ranks: {stalled}',
+              file=sys.stderr)
         return 1
     except OSError as error:
         if error.errno not in (errno.ENOSPC, errno.EDQUOT):

@@ -1,4 +1,5 @@
 """Config handling shared by ``tools/train.py`` and ``tools/test.py``."""
+import datetime
 import os
 import os.path as osp
 from typing import Optional
@@ -126,7 +127,8 @@ def adapt_to_machine(cfg: Config) -> Config:
     return cfg
 
 
-def init_cpu_distributed(launcher: str) -> None:
+def init_cpu_distributed(launcher: str,
+                         timeout_s: Optional[float] = None) -> None:
     """Start the gloo process group for a launch on machines without GPUs.
 
     mmengine's ``init_dist`` calls ``torch.cuda.set_device`` for the
@@ -139,6 +141,9 @@ def init_cpu_distributed(launcher: str) -> None:
 
     Args:
         launcher (str): ``--launcher`` value.
+        timeout_s (float, optional): How long a collective operation waits
+            for the other ranks (the config's ``env_cfg.dist_cfg.timeout``,
+            seconds, as mmengine reads it). None keeps torch's default.
     """
     import torch.distributed as dist
     if launcher not in ('pytorch', 'slurm') or torch.cuda.is_available() \
@@ -153,7 +158,9 @@ def init_cpu_distributed(launcher: str) -> None:
         if 'MASTER_ADDR' not in os.environ:
             os.environ['MASTER_ADDR'] = first_slurm_host(
                 os.environ['SLURM_NODELIST'])
-    dist.init_process_group(backend='gloo')
+    kwargs = {} if timeout_s is None else dict(
+        timeout=datetime.timedelta(seconds=timeout_s))
+    dist.init_process_group(backend='gloo', **kwargs)
 
 
 def first_slurm_host(node_list: str) -> str:

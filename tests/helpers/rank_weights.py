@@ -35,3 +35,17 @@ class KillRankAtIteration(Hook):
             import os
             import signal
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+class StallRankAtIteration(Hook):
+    """Rank ``rank`` stops answering before iteration ``iteration`` (a hung
+    data loader or a stuck file system), without dying."""
+
+    def __init__(self, rank: int = 1, iteration: int = 2,
+                 seconds: float = 600) -> None:
+        self.rank, self.iteration, self.seconds = rank, iteration, seconds
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        if get_rank() == self.rank and runner.iter + 1 == self.iteration:
+            import time
+            time.sleep(self.seconds)

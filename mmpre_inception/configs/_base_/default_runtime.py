@@ -36,7 +36,10 @@ env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     # tools/train.py and tools/test.py switch to gloo without a GPU.
-    dist_cfg=dict(backend='nccl'),
+    # timeout: seconds a rank waits for the others in a collective before
+    # the run stops, naming the rank that stopped answering (torch's
+    # default is 30 minutes).
+    dist_cfg=dict(backend='nccl', timeout=600),
 )
 
 vis_backends = [dict(type=LocalVisBackend)]

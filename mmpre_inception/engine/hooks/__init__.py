@@ -1,11 +1,11 @@
 from .epoch_seed_hook import EpochSeedHook
 from .fold_batchnorm_hook import FoldBatchNormHook
 from .nonfinite_loss_hook import NonFiniteLossError, NonFiniteLossHook
-from .progress_hook import ProgressHook
+from .progress_hook import ProgressHook, name_stalled_ranks
 from .rgb_visualization_hook import RGBVisualizationHook
 from .unreadable_images_hook import UnreadableImagesHook
 
 __all__ = [
     'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteLossError', 'NonFiniteLossHook',
-    'ProgressHook', 'RGBVisualizationHook', 'UnreadableImagesHook'
+    'ProgressHook', 'name_stalled_ranks', 'RGBVisualizationHook', 'UnreadableImagesHook'
 ]
