@@ -202,3 +202,25 @@ def test_a_stalled_rank_ends_the_run_naming_it(tmp_path, tiny_options):
         'error: a distributed operation waited 10 s '
         '(env_cfg.dist_cfg.timeout) for the other ranks: rank 1 stopped '
         'answering in train iteration 2; the others started iteration 2']
+
+
+def test_persistent_loader_workers_stop_at_the_end_of_the_run():
+    """StopLoaderWorkersHook stops the workers when the run ends rather
+    than at garbage collection, where idle workers of a distributed run on
+    a few images spilled 'Bad file descriptor' tracebacks."""
+    import types
+
+    from torch.utils.data import DataLoader
+
+    from mmpre_inception.engine import StopLoaderWorkersHook
+    loader = DataLoader(list(range(2)), batch_size=1, num_workers=3,
+                        persistent_workers=True)
+    assert list(loader) == [torch.tensor([0]), torch.tensor([1])]
+    workers = loader._iterator._workers
+    assert all(worker.is_alive() for worker in workers)
+    runner = types.SimpleNamespace(test_dataloader=loader,
+                                   _test_dataloader=loader)
+    StopLoaderWorkersHook().after_test_epoch(runner)
+    assert loader._iterator is None
+    assert not any(worker.is_alive() for worker in workers)
+    StopLoaderWorkersHook().after_run(runner)  # nothing left to stop

@@ -5,7 +5,7 @@ from .checkpoint_safety import (allow_mmengine_checkpoint_types,
 from .cpu_distributed import CPUDistributedDataParallel
 from .hooks import (EpochSeedHook, FoldBatchNormHook, NonFiniteLossError,
                     NonFiniteLossHook, ProgressHook, name_stalled_ranks,
-                    RGBVisualizationHook,
+                    RGBVisualizationHook, StopLoaderWorkersHook,
                     UnreadableImagesHook)
 from .optimizers import AutocastOptimWrapper, RMSpropTF
 from .runner import ConsoleSummaryRunner
@@ -14,6 +14,6 @@ __all__ = [
     'AtomicLocalBackend', 'use_atomic_local_files', 'write_atomically',
     'allow_mmengine_checkpoint_types', 'mmengine_checkpoint_globals',
     'CPUDistributedDataParallel', 'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteLossError',
-    'NonFiniteLossHook', 'ProgressHook', 'name_stalled_ranks', 'RGBVisualizationHook', 'UnreadableImagesHook', 'AutocastOptimWrapper',
+    'NonFiniteLossHook', 'ProgressHook', 'name_stalled_ranks', 'RGBVisualizationHook', 'StopLoaderWorkersHook', 'UnreadableImagesHook', 'AutocastOptimWrapper',
     'RMSpropTF', 'ConsoleSummaryRunner'
 ]

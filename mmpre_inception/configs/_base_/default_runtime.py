@@ -7,7 +7,8 @@ from mmpretrain.visualization import UniversalVisualizer
 
 from mmpre_inception.engine import (ConsoleSummaryRunner, EpochSeedHook,
                                     NonFiniteLossHook, ProgressHook,
-                                    RGBVisualizationHook)
+                                    RGBVisualizationHook,
+                                    StopLoaderWorkersHook)
 
 default_scope = 'mmpre_inception'
 # mmengine's Runner; the console leaves out the start-of-run listings
@@ -30,6 +31,9 @@ default_hooks = dict(
     # A line with the rate and the time left every 10 s: the logger's
     # interval of 100 iterations can be minutes apart on a CPU.
     progress=dict(type=ProgressHook, interval_s=10),
+    # Persistent data-loader workers stop when the run ends, not at
+    # garbage collection (which spills tracebacks in distributed runs).
+    stop_workers=dict(type=StopLoaderWorkersHook),
 )
 
 env_cfg = dict(
