@@ -224,3 +224,19 @@ def test_persistent_loader_workers_stop_at_the_end_of_the_run():
     assert loader._iterator is None
     assert not any(worker.is_alive() for worker in workers)
     StopLoaderWorkersHook().after_run(runner)  # nothing left to stop
+
+
+def test_dist_test_on_two_images_with_idle_workers_is_quiet(
+        one_epoch_run, tiny_options, tmp_path):
+    """2 processes, 2 images, 5 persistent workers each: 4 idle workers per
+    rank. The results come with no traceback after them."""
+    result = run_script('tools/dist_test.sh', TINY_CONFIG,
+                        osp.join(one_epoch_run, 'epoch_1.pth'), '2',
+                        '--work-dir', str(tmp_path),
+                        *tiny_options(
+                            'test_dataloader.dataset.indices=2',
+                            'test_dataloader.num_workers=5',
+                            'test_dataloader.persistent_workers=True'))
+    assert result.stdout.count('Evaluated ') == 1
+    assert 'Traceback' not in result.stderr
+    assert 'Bad file descriptor' not in result.stderr
