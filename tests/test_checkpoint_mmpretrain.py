@@ -124,3 +124,37 @@ def test_tools_test_takes_mmpretrain_checkpoint(mmpretrain_checkpoint,
             expected = reference(batch['inputs'])[1].softmax(1)[0]
         torch.testing.assert_close(predictions[index]['pred_score'],
                                    expected, rtol=1e-4, atol=1e-5)
+
+
+def test_checkpoint_without_auxiliary_classifier_loads_without_a_warning(
+        tmp_path):
+    """mmpretrain's published checkpoint was trained without AuxLogits:
+    mmengine's loader (load_from, init_cfg) must not warn "missing keys"
+    for it, while a checkpoint missing only part of it still does."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    model = _our_model()
+    state = {key: value for key, value in model.state_dict().items()
+             if not key.startswith('head.AuxLogits.')}
+    path = tmp_path / 'no_aux.pth'
+    torch.save({'state_dict': state}, path)
+    logger = MMLogger.get_instance('aux_test')
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        load_checkpoint(_our_model(), str(path), logger=logger)
+        messages = [record.getMessage() for record in records]
+        assert not any('missing keys' in m for m in messages), messages
+        del state['backbone.Mixed_7c.branch1x1.conv.weight']
+        torch.save({'state_dict': state}, path)
+        records.clear()
+        load_checkpoint(_our_model(), str(path), logger=logger)
+        (warning, ) = [record.getMessage() for record in records
+                       if 'missing keys' in record.getMessage()]
+        assert 'backbone.Mixed_7c.branch1x1.conv.weight' in warning
+        assert 'AuxLogits' not in warning
+    finally:
+        logger.removeHandler(handler)

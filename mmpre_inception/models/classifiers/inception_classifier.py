@@ -2,6 +2,7 @@
 from typing import Dict, Optional
 
 import torch
+from mmengine.logging import print_log
 from mmpretrain.models.classifiers import ImageClassifier
 
 from mmpre_inception.registry import MODELS
@@ -44,6 +45,25 @@ def relocate_mmpretrain_keys(state_dict: Dict[str, torch.Tensor],
                 state_dict[new_key] = state_dict.pop(key)
                 moved += 1
     return moved
+
+
+def _auxiliary_may_be_absent(model, incompatible_keys) -> None:
+    """A checkpoint without any auxiliary-classifier key was trained
+    without it (mmpretrain's published one): say so once, instead of the
+    loaders' "missing keys" warning; the branch keeps its initialisation
+    and inference never uses it."""
+    aux = [key for key in incompatible_keys.missing_keys
+           if key.startswith('head.AuxLogits.')]
+    # BatchNorm fills in a missing num_batches_tracked without a word.
+    expected = {key for key in model.state_dict()
+                if key.startswith('head.AuxLogits.')
+                and not key.endswith('num_batches_tracked')}
+    if aux and expected <= set(aux):
+        for key in aux:
+            incompatible_keys.missing_keys.remove(key)
+        print_log('The checkpoint has no auxiliary classifier (trained '
+                  'without it); head.AuxLogits keeps its initialisation, '
+                  'which inference does not use.', logger='current')
 
 
 @MODELS.register_module()
@@ -92,6 +112,7 @@ class InceptionClassifier(ImageClassifier):
                              f'of images or None, not {cpu_inference_chunk}')
         self.channels_last = channels_last
         self.cpu_inference_chunk = cpu_inference_chunk
+        self.register_load_state_dict_post_hook(_auxiliary_may_be_absent)
         if channels_last:
             # Loading and initialisation write into these tensors in
             # place, so the layout set here lasts.
