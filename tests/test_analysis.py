@@ -3,7 +3,7 @@ import math
 
 import pytest
 import torch
-from conftest import run_tool
+from helpers.tools import run_tool
 from mmpretrain.models.backbones import InceptionV3 as MMPretrainInceptionV3
 
 from mmpre_inception.utils.flops import count_flops

@@ -4,7 +4,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_CONFIG, run_tool
+from helpers.tools import TINY_CONFIG, run_tool
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 
 from mmpre_inception.apis import ImageClassifier

@@ -5,7 +5,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-from conftest import TINY_CONFIG, run_tool
+from helpers.tools import TINY_CONFIG, run_tool
 from mmcv.transforms import LoadImageFromFile
 from PIL import Image
 

@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import TINY_CONFIG, run_tool
+from helpers.tools import TINY_CONFIG, run_tool
 
 from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
                                    check_state_dict_matches,

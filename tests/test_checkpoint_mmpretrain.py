@@ -4,8 +4,8 @@ import pickle
 
 import pytest
 import torch
-from conftest import REPO, run_tool
 from helpers.numerics import calibrate
+from helpers.tools import REPO, run_tool
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint

@@ -2,7 +2,7 @@
 import os.path as osp
 
 import pytest
-from conftest import REPO
+from helpers.tools import REPO
 from mmengine.config import Config
 
 from mmpre_inception.utils import (ConfigError, adapt_to_machine,

@@ -15,8 +15,8 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, SAMPLE_DIR, run_tool
 from helpers.numerics import assert_within_rounding, calibrate
+from helpers.tools import REPO, SAMPLE_DIR, run_tool
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope

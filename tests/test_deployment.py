@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_CONFIG, run_tool
-from helpers.numerics import assert_within_rounding, calibrate, float64_copy
+from helpers.numerics import (assert_within_rounding, calibrate,
+                              float64_copy)
+from helpers.tools import TINY_CONFIG, run_tool
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 

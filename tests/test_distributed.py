@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import torch
-from conftest import REPO, TINY_CONFIG, run_tool
+from helpers.tools import REPO, TINY_CONFIG, run_tool
 
 from mmpre_inception.utils import ConfigError, adapt_to_machine, load_config
 

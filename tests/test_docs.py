@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from helpers.tools import REPO
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ import shlex
 import sys
 
 import pytest
-from conftest import REPO, run_tool
+from helpers.tools import REPO, run_tool
 
 DOCUMENTS = ['README.md'] + sorted(
     osp.relpath(path, REPO) for path in glob.glob(osp.join(REPO, 'docs',

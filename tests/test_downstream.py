@@ -6,7 +6,7 @@ import sys
 
 import pytest
 import torch
-from conftest import REPO
+from helpers.tools import REPO
 
 pytestmark = pytest.mark.slow
 

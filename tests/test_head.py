@@ -127,7 +127,7 @@ def test_a_backbone_ending_before_the_last_stage_is_named():
     which stage the head needs, not a matrix-shape error."""
     import os.path as osp
 
-    from conftest import REPO
+    from helpers.tools import REPO
     from mmengine.config import Config
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py'))

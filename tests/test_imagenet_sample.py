@@ -3,7 +3,7 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import REPO, SAMPLE_DIR
+from helpers.tools import REPO, SAMPLE_DIR
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from PIL import Image

@@ -2,7 +2,7 @@
 import os.path as osp
 
 import yaml
-from conftest import REPO
+from helpers.tools import REPO
 
 from mmpre_inception.utils import load_config
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 import torch
-from conftest import REPO, TINY_CONFIG
+from helpers.tools import REPO, TINY_CONFIG
 from mmengine.config import Config
 from mmengine.fileio import get_file_backend
 from mmengine.hooks import Hook

@@ -10,10 +10,10 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import REPO
 from helpers.numerics import (assert_as_exact_as, assert_loss_within_rounding,
                               assert_within_rounding, bfloat16_tolerance,
                               calibrate, float64_copy, relative_error)
+from helpers.tools import REPO
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope

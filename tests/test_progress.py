@@ -26,7 +26,7 @@ def test_progress_lines_follow_the_clock_not_the_iterations(monkeypatch):
 def test_main_config_shows_progress_every_10_s():
     import os.path as osp
 
-    from conftest import REPO
+    from helpers.tools import REPO
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(REPO, 'configs',
                                    'inception_v3_8xb32_in1k.py'))

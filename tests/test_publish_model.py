@@ -3,7 +3,7 @@ import os.path as osp
 import re
 
 import torch
-from conftest import run_tool
+from helpers.tools import run_tool
 from mmengine.logging import HistoryBuffer
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import REPO, perturb_batchnorm
+from helpers.numerics import perturb_batchnorm
+from helpers.tools import REPO
 from mmengine.config import Config
 from mmengine.hooks import EMAHook, Hook
 from mmengine.optim import build_optim_wrapper
@@ -366,7 +367,7 @@ def test_finetune_refuses_a_pretrained_file_that_is_not_our_backbone(
 def test_finetune_config_trains_on_a_folder_data_set(shapes_root, tmp_path):
     """tools/train.py with the fine-tuning config on class folders (the
     generated train/ split), from a saved 1000-class checkpoint."""
-    from conftest import run_tool
+    from helpers.tools import run_tool
     cfg = Config.fromfile(MAIN_CONFIG)
     checkpoint = str(tmp_path / 'imagenet.pth')
     torch.save({'state_dict': build_model(cfg, num_classes=1000)

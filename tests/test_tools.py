@@ -5,7 +5,7 @@ import re
 
 import pytest
 import torch
-from conftest import TINY_CONFIG, run_tool
+from helpers.tools import TINY_CONFIG, run_tool
 
 pytestmark = pytest.mark.slow
 
@@ -195,7 +195,7 @@ def test_help_answers_before_the_heavy_imports(tool):
     import subprocess
     import sys
 
-    from conftest import REPO
+    from helpers.tools import REPO
     for args, code in ((['--help'], 0), ([], 2)):
         result = subprocess.run(
             [sys.executable, '-X', 'importtime', tool, *args], cwd=REPO,

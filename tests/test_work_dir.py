@@ -2,7 +2,7 @@
 import os
 
 import pytest
-from conftest import TINY_CONFIG, run_tool
+from helpers.tools import TINY_CONFIG, run_tool
 
 from mmpre_inception.utils import (ConfigError, latest_checkpoint,
                                    lock_work_dir)

@@ -190,3 +190,18 @@ def float64_copy(model: nn.Module) -> nn.Module:
     exact = copy.deepcopy(model).double()
     return exact.to(memory_format=torch.contiguous_format)
 
+
+def perturb_batchnorm(model: nn.Module, generator=None) -> None:
+    """Give every BatchNorm non-trivial statistics and affine parameters,
+    so a test catches weights or statistics that end up in the wrong
+    place."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                n = module.num_features
+                module.running_mean.copy_(torch.randn(n, generator=generator)
+                                          * 0.1)
+                module.running_var.copy_(torch.rand(n, generator=generator)
+                                         + 0.5)
+                module.weight.copy_(torch.rand(n, generator=generator) + 0.5)
+                module.bias.copy_(torch.randn(n, generator=generator) * 0.1)
