@@ -1,4 +1,7 @@
-"""Inference-only forms of the model."""
+"""Inference-only forms of the model: BatchNorm folded into the
+convolutions, and normalisation inside the graph for export."""
+from typing import Sequence
+
 import torch
 from torch import nn
 
@@ -45,3 +48,26 @@ def fold_batchnorm(model: nn.Module) -> int:
         module.conv, module.bn = fused, nn.Identity()
         folded += 1
     return folded
+
+
+class NormalizedClassifier(nn.Module):
+    """``(image - mean) / std`` followed by the classifier's logits, so an
+    exported graph takes RGB images in 0..255 (resized and cropped as the
+    config's test pipeline does) and needs no other preprocessing.
+
+    Args:
+        classifier (nn.Module): An ``InceptionClassifier``.
+        mean (Sequence[float]): Per-channel mean, RGB, 0..255 scale.
+        std (Sequence[float]): Per-channel std, RGB, 0..255 scale.
+    """
+
+    def __init__(self, classifier: nn.Module, mean: Sequence[float],
+                 std: Sequence[float]) -> None:
+        super().__init__()
+        self.classifier = classifier
+        self.register_buffer('mean', torch.tensor(mean).view(1, -1, 1, 1))
+        self.register_buffer('std', torch.tensor(std).view(1, -1, 1, 1))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.classifier((images - self.mean) / self.std,
+                               mode='tensor')

@@ -18,7 +18,7 @@ import torch
 
 from mmpre_inception.apis import init_model
 from mmpre_inception.models.deploy import fold_batchnorm
-from mmpre_inception.models.export import NormalizedClassifier
+from mmpre_inception.models.deploy import NormalizedClassifier
 from mmpre_inception.utils import CheckpointError
 
 
