@@ -194,12 +194,10 @@ def main(argv=None) -> int:
         print(f'error: {one_line(error)}', file=sys.stderr)
         return 1
     except RuntimeError as error:
-        stalled = name_stalled_ranks(error)
+        stalled = name_stalled_ranks(error, timeout_s)
         if stalled is None:
             raise
-        print(f'error: a distributed operation waited {timeout_s} s '
-              f'(env_cfg.dist_cfg.timeout) for the other ranks: {stalled}',
-              file=sys.stderr)
+        print(f'error: {stalled}', file=sys.stderr)
         return 1
     except OSError as error:
         if error.errno not in (errno.ENOSPC, errno.EDQUOT):

@@ -145,8 +145,10 @@ def iterations_done(mode: str) -> Dict[int, int]:
     return done
 
 
-def name_stalled_ranks(error: BaseException) -> Optional[str]:
-    """For a collective that timed out, the ranks that fell behind.
+def name_stalled_ranks(error: BaseException,
+                       timeout_s: Optional[float] = None) -> Optional[str]:
+    """For a collective that timed out, a message naming the ranks that
+    fell behind.
 
     gloo's timeout names neither rank nor peer, and once it has fired its
     connections are closed. ``ProgressHook`` leaves every rank's progress
@@ -154,16 +156,23 @@ def name_stalled_ranks(error: BaseException) -> Optional[str]:
 
     Args:
         error (BaseException): What the run raised.
+        timeout_s (float, optional): The config's
+            ``env_cfg.dist_cfg.timeout``, for the message.
 
     Returns:
-        str | None: A sentence naming the ranks behind (or saying that
-        they are not known); None when ``error`` is no timeout of a
-        process group.
+        str | None: One line naming the ranks behind (or saying that they
+        are not known); None when ``error`` is no timeout of a process
+        group.
     """
     text = str(error).lower()
     if not ('timed out' in text or 'timeout' in text) or not (
             dist.is_available() and dist.is_initialized()):
         return None
+    waited = (f'a distributed operation waited {timeout_s:g} s '
+              '(env_cfg.dist_cfg.timeout) for the other ranks: '
+              if timeout_s is not None else
+              'a distributed operation timed out waiting for the other '
+              'ranks: ')
     for mode in ('test', 'val', 'train'):
         done = iterations_done(mode)
         if len(set(done.values())) > 1:
@@ -171,8 +180,8 @@ def name_stalled_ranks(error: BaseException) -> Optional[str]:
             behind = sorted(rank for rank, count in done.items()
                             if count < ahead)
             names = ', '.join(str(rank) for rank in behind)
-            return (f'rank{"s" if len(behind) > 1 else ""} {names} stopped '
-                    f'answering in {mode} iteration '
+            return (f'{waited}rank{"s" if len(behind) > 1 else ""} {names} '
+                    f'stopped answering in {mode} iteration '
                     f'{min(done[r] for r in behind) + 1}; the others '
                     f'started iteration {ahead}')
-    return 'a rank stopped answering (which one is not recorded)'
+    return f'{waited}a rank stopped answering (which one is not recorded)'
