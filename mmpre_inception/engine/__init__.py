@@ -7,6 +7,7 @@ from .hooks import (EpochSeedHook, FoldBatchNormHook, NonFiniteLossError,
                     NonFiniteLossHook, ProgressHook, name_stalled_ranks,
                     RGBVisualizationHook, StopLoaderWorkersHook,
                     UnreadableImagesHook)
+from .loops import SkipEmptyBatchesTestLoop, SkipEmptyBatchesValLoop
 from .optimizers import AutocastOptimWrapper, RMSpropTF
 from .runner import ConsoleSummaryRunner
 
@@ -15,5 +16,6 @@ __all__ = [
     'allow_mmengine_checkpoint_types', 'mmengine_checkpoint_globals',
     'CPUDistributedDataParallel', 'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteLossError',
     'NonFiniteLossHook', 'ProgressHook', 'name_stalled_ranks', 'RGBVisualizationHook', 'StopLoaderWorkersHook', 'UnreadableImagesHook', 'AutocastOptimWrapper',
-    'RMSpropTF', 'ConsoleSummaryRunner'
+    'RMSpropTF', 'ConsoleSummaryRunner', 'SkipEmptyBatchesTestLoop',
+    'SkipEmptyBatchesValLoop'
 ]

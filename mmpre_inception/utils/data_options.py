@@ -9,7 +9,9 @@ from mmpre_inception.datasets import (LoadImageFromFileChecked,
                                       SkipUnreadableImages,
                                       check_dataset_annotations,
                                       collate_skipping_unreadable)
-from mmpre_inception.engine import UnreadableImagesHook
+from mmpre_inception.engine import (SkipEmptyBatchesTestLoop,
+                                    SkipEmptyBatchesValLoop,
+                                    UnreadableImagesHook)
 
 
 def _is(step_type, cls) -> bool:
@@ -31,8 +33,9 @@ def enable_skip_unreadable(cfg: Config,
                            ) -> None:
     """Make ``loaders`` skip unreadable images instead of stopping: the
     image loader logs and drops them, the data set hands the drop to the
-    data loader, the collate function leaves them out, and a hook reports
-    the count (``--skip-unreadable``).
+    data loader, the collate function leaves them out, the evaluation
+    loops pass over a batch left with no image, and a hook reports the
+    count (``--skip-unreadable``).
 
     Args:
         cfg (Config): Config to change in place.
@@ -56,6 +59,12 @@ def enable_skip_unreadable(cfg: Config,
                 type=_dotted(SkipUnreadableImages), dataset=dataset)
         loader['collate_fn'] = dict(
             type=_dotted(collate_skipping_unreadable))
+    loops = dict(val_dataloader=('val_cfg', SkipEmptyBatchesValLoop),
+                 test_dataloader=('test_cfg', SkipEmptyBatchesTestLoop))
+    for name in loaders:
+        key, loop = loops.get(name, (None, None))
+        if key and cfg.get(key) is not None and cfg.get(name):
+            cfg[key] = dict(cfg[key], type=_dotted(loop))
     hooks = list(cfg.get('custom_hooks') or [])
     if not any(_is(hook.get('type'), UnreadableImagesHook) for hook in hooks):
         hooks.append(dict(type=_dotted(UnreadableImagesHook)))

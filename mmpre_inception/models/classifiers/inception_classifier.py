@@ -133,14 +133,9 @@ class InceptionClassifier(ImageClassifier):
             return torch.cat(parts)
         return tuple(torch.cat(outputs) for outputs in zip(*parts))
 
-    # ``--skip-unreadable`` can leave a batch with no image at all; the
-    # Runner's loops call these with every batch the loader yields.
-    def val_step(self, data: dict) -> list:
-        return super().val_step(data) if data['inputs'] else []
-
-    def test_step(self, data: dict) -> list:
-        return super().test_step(data) if data['inputs'] else []
-
+    # ``--skip-unreadable`` can leave a training batch with no image at
+    # all; mmengine's training loop calls this with every batch (the
+    # evaluation loops are ``SkipEmptyBatches*Loop``).
     def train_step(self, data: dict, optim_wrapper) -> dict:
         return super().train_step(data, optim_wrapper) if data['inputs'] \
             else {}
