@@ -96,7 +96,7 @@ def decode_rgb(encoded: List[Encoded],
     ]
     is_jpeg = [bytes(data[:2].tolist()) == JPEG_MAGIC for data in encoded]
     if device.type != 'cpu':
-        is_jpeg = [flag and not exif_rotated(bytes(data.tolist()))
+        is_jpeg = [flag and not exif_rotated(data.numpy().tobytes())
                    for flag, data in zip(is_jpeg, encoded)]
     images: List[torch.Tensor] = [None] * len(encoded)
     jpegs = [i for i, flag in enumerate(is_jpeg) if flag]
