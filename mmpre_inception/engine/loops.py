@@ -4,35 +4,30 @@ from mmengine.runner import TestLoop, ValLoop
 from mmpre_inception.registry import LOOPS
 
 
-def _empty(data_batch) -> bool:
-    return isinstance(data_batch, dict) and not data_batch.get('inputs')
+class _SkipEmptyBatches:
+    """``run_iter`` for mmengine's evaluation loops: a batch whose images
+    were all unreadable (``--skip-unreadable`` collates it to no image at
+    all) reaches the hooks, which count it, but not the model or the
+    metrics, which cannot take an empty batch."""
+    stage: str
+
+    def run_iter(self, idx, data_batch) -> None:
+        if isinstance(data_batch, dict) and not data_batch.get('inputs'):
+            self.runner.call_hook(f'before_{self.stage}_iter', batch_idx=idx,
+                                  data_batch=data_batch)
+            self.runner.call_hook(f'after_{self.stage}_iter', batch_idx=idx,
+                                  data_batch=data_batch, outputs=[])
+            return
+        super().run_iter(idx, data_batch)
 
 
 @LOOPS.register_module()
-class SkipEmptyBatchesValLoop(ValLoop):
-    """mmengine's ``ValLoop`` for ``--skip-unreadable``: a batch whose
-    images were all unreadable (collated to no image at all) reaches the
-    hooks, which count it, but not the model or the metrics, which cannot
-    take an empty batch."""
-
-    def run_iter(self, idx, data_batch) -> None:
-        if not _empty(data_batch):
-            return super().run_iter(idx, data_batch)
-        self.runner.call_hook('before_val_iter', batch_idx=idx,
-                              data_batch=data_batch)
-        self.runner.call_hook('after_val_iter', batch_idx=idx,
-                              data_batch=data_batch, outputs=[])
+class SkipEmptyBatchesValLoop(_SkipEmptyBatches, ValLoop):
+    """mmengine's ``ValLoop`` that passes over a batch with no image."""
+    stage = 'val'
 
 
 @LOOPS.register_module()
-class SkipEmptyBatchesTestLoop(TestLoop):
-    """mmengine's ``TestLoop`` that passes over a batch with no image, as
-    :class:`SkipEmptyBatchesValLoop` does."""
-
-    def run_iter(self, idx, data_batch) -> None:
-        if not _empty(data_batch):
-            return super().run_iter(idx, data_batch)
-        self.runner.call_hook('before_test_iter', batch_idx=idx,
-                              data_batch=data_batch)
-        self.runner.call_hook('after_test_iter', batch_idx=idx,
-                              data_batch=data_batch, outputs=[])
+class SkipEmptyBatchesTestLoop(_SkipEmptyBatches, TestLoop):
+    """mmengine's ``TestLoop`` that passes over a batch with no image."""
+    stage = 'test'
