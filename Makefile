@@ -29,11 +29,13 @@ demo: $(INSTALLED)
 	@echo "Training log: $$(ls $(DEMO_DIR)/2*/2*.log)"
 	@echo "Test metrics: $(DEMO_DIR)/test/metrics.json"
 
-# Everything CI runs; tests marked `slow` are included. The numeric
+# Everything CI runs: the layer contracts (.importlinter), then every test,
+# those marked `slow` included. The numeric
 # comparisons (`numerics`) then run again on the kernels another CPU would
 # pick (ATen without AVX2/AVX-512, oneDNN at SSE4.1), so a tolerance that
 # holds only for this CPU's rounding fails here, not on the next machine.
 test: $(INSTALLED)
+	$(VENV)/bin/lint-imports --config .importlinter
 	$(PY) -m pytest tests
 	ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 \
 		$(PY) -m pytest tests -m numerics -p no:cacheprovider

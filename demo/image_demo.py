@@ -10,9 +10,9 @@ With ImageNet weights (docs/model_zoo.md) and your own image:
 import argparse
 import sys
 
-from mmpre_inception.apis import ImageClassifier
+from mmpre_inception.apis import ImagePredictor
 from mmpre_inception.datasets import UnreadableImageError
-from mmpre_inception.utils import CheckpointError
+from mmpre_inception.checkpoint import CheckpointError
 
 
 def main(argv=None) -> int:
@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     parser.add_argument('--topk', type=int, default=5)
     args = parser.parse_args(argv)
     try:
-        classifier = ImageClassifier(args.config, args.checkpoint,
+        classifier = ImagePredictor(args.config, args.checkpoint,
                                      args.device)
         (result, ) = classifier(args.img, topk=args.topk)
     except (CheckpointError, UnreadableImageError) as error:

@@ -6,7 +6,8 @@ import torch
 from helpers.tools import run_tool
 from mmpretrain.models.backbones import InceptionV3 as MMPretrainInceptionV3
 
-from mmpre_inception.utils.flops import count_flops
+from mmpre_inception.checkpoint import load_checkpoint_file
+from mmpre_inception.analysis import count_flops
 
 ZOO_FLOPS = 5_745_177_632
 ZOO_PARAMS = 23_834_568
@@ -106,7 +107,7 @@ def test_benchmark_checkpoint_gives_spread_predictions(shapes_root, tmp_path):
                       shapes_root, out, '--images', '6', '--logit-std', '2')
     assert result.stdout.splitlines()[-1].startswith(
         f'wrote {out}: logit std 2.00')
-    state = torch.load(out, weights_only=True)['state_dict']
+    state = load_checkpoint_file(out)['state_dict']
     assert 'backbone.fc.weight' in state  # mmpretrain's layout
 
     network = MMPretrainInceptionV3(num_classes=1000, aux_logits=False)

@@ -7,9 +7,9 @@ import torch
 from helpers.tools import TINY_CONFIG, run_tool
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 
-from mmpre_inception.apis import ImageClassifier
+from mmpre_inception.apis import ImagePredictor
 from mmpre_inception.datasets import SHAPES, read_image
-from mmpre_inception.utils import CheckpointError
+from mmpre_inception.checkpoint import CheckpointError
 
 
 @pytest.fixture(scope='module')
@@ -23,7 +23,7 @@ def val_images(shapes_root):
 def test_classifier_matches_the_test_tool(one_epoch_run, val_images,
                                           tiny_options, tmp_path):
     checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
-    classifier = ImageClassifier(TINY_CONFIG, checkpoint)
+    classifier = ImagePredictor(TINY_CONFIG, checkpoint)
     paths = [path for path, _ in val_images]
     results = classifier(paths, topk=3)
     out = str(tmp_path / 'preds.pkl')
@@ -53,7 +53,7 @@ def test_imagenet_names_for_1000_classes(tmp_path):
     cfg = Config.fromfile(TINY_CONFIG)
     cfg.model.head.num_classes = 1000
     cfg.data_preprocessor.num_classes = 1000
-    classifier = ImageClassifier(cfg)
+    classifier = ImagePredictor(cfg)
     image = np.random.default_rng(0).integers(0, 256, (90, 120, 3),
                                               dtype=np.uint8)
     (result, ) = classifier(image)
@@ -65,7 +65,7 @@ def test_unsafe_checkpoint_is_refused(tmp_path):
     path = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'x': np.random.default_rng}, path)
     with pytest.raises(CheckpointError, match='refusing to load'):
-        ImageClassifier(TINY_CONFIG, str(path))
+        ImagePredictor(TINY_CONFIG, str(path))
 
 
 @pytest.mark.slow

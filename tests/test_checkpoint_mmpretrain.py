@@ -11,7 +11,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 from mmpretrain.models.backbones import InceptionV3 as MMPretrainInceptionV3
 
-from mmpre_inception.models import relocate_mmpretrain_keys
+from mmpre_inception.checkpoint import relocate_mmpretrain_keys
 from mmpre_inception.registry import MODELS
 
 MAIN_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py')

@@ -1,4 +1,5 @@
-"""The allow-list for Runner checkpoints opens no way to run code."""
+"""The allow-list for Runner checkpoints opens no way to run code, and
+holds only where it is applied."""
 import os
 import pickle
 
@@ -7,7 +8,15 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 
-import mmpre_inception  # noqa: F401 (installs the allow-list)
+from mmpre_inception.checkpoint import mmengine_checkpoint_globals
+from mmpre_inception.engine import MMEngineSafeGlobalsHook
+
+
+@pytest.fixture(autouse=True)
+def allow_list():
+    """As our reader and MMEngineSafeGlobalsHook apply it."""
+    with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+        yield
 
 
 class _RunsCommand:
@@ -57,3 +66,14 @@ def test_getattr_reaches_only_statistics_methods(tmp_path):
     torch.save({'x': _ReachesThroughGetattr()}, path)
     with pytest.raises(Exception, match='only HistoryBuffer statistics'):
         torch.load(path, weights_only=True)
+
+
+def test_hook_applies_the_allow_list_for_the_run_only():
+    with torch.serialization.safe_globals([]):
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals([np.int64])
+        hook = MMEngineSafeGlobalsHook()
+        hook.before_run(runner=None)
+        assert HistoryBuffer in torch.serialization.get_safe_globals()
+        hook.after_run(runner=None)
+        assert torch.serialization.get_safe_globals() == [np.int64]

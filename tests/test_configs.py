@@ -5,9 +5,9 @@ import pytest
 from helpers.tools import REPO
 from mmengine.config import Config
 
-from mmpre_inception.utils import (ConfigError, adapt_to_machine,
-                                   load_config,
-                                   mmpretrain_inception_config_path)
+from mmpre_inception.analysis import mmpretrain_inception_config_path
+from mmpre_inception.utils import (ConfigError, check_config_runs_here,
+                                   load_config)
 
 MAIN_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py')
 MMPRETRAIN_CONFIG = mmpretrain_inception_config_path()
@@ -60,9 +60,19 @@ def test_missing_config_is_named():
         load_config('nope.py')
 
 
-def test_zero_workers_drop_persistent_workers():
+def test_zero_test_workers_run_the_config_as_it_is():
+    # Evaluation loaders keep no workers between passes, so num_workers=0
+    # (mmpretrain's tools included) needs nothing else.
     cfg = load_config(MAIN_CONFIG, {'test_dataloader.num_workers': 0})
-    assert cfg.train_dataloader.persistent_workers is True
-    adapt_to_machine(cfg)
     assert cfg.test_dataloader.persistent_workers is False
     assert cfg.train_dataloader.persistent_workers is True
+    check_config_runs_here(cfg)
+
+
+def test_zero_train_workers_with_persistent_workers_name_both_keys():
+    cfg = load_config(MAIN_CONFIG, {'train_dataloader.num_workers': 0})
+    with pytest.raises(ConfigError, match=r'^train_dataloader.persistent_'
+                       r'workers=True needs worker processes but '
+                       r'train_dataloader.num_workers is 0: also set '
+                       r'train_dataloader.persistent_workers=False$'):
+        check_config_runs_here(cfg)

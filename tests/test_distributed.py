@@ -10,7 +10,9 @@ import pytest
 import torch
 from helpers.tools import REPO, TINY_CONFIG, run_tool
 
-from mmpre_inception.utils import ConfigError, adapt_to_machine, load_config
+from mmpre_inception.checkpoint import load_checkpoint_file
+from mmpre_inception.utils import (ConfigError, check_config_runs_here,
+                                   load_config)
 
 pytestmark = pytest.mark.slow
 
@@ -91,8 +93,7 @@ def test_slurm_test_scores_every_sample_once(one_epoch_run, tiny_options,
 
 
 def rank_parameters(work_dir: str, iteration: int) -> list:
-    return [torch.load(osp.join(work_dir, f'rank{rank}_iter{iteration}.pth'),
-                       weights_only=True)['parameters'] for rank in (0, 1)]
+    return [load_checkpoint_file(osp.join(work_dir, f'rank{rank}_iter{iteration}.pth'))['parameters'] for rank in (0, 1)]
 
 
 def assert_ranks_identical(work_dir: str, iteration: int) -> None:
@@ -110,8 +111,7 @@ def test_dist_train_keeps_ranks_identical_and_resumes(tiny_options,
     run_script('tools/dist_train.sh', RANKS_CONFIG, '2', '--work-dir',
                work_dir, *tiny_options('train_cfg.max_epochs=1'))
     assert_ranks_identical(work_dir, ITERS_PER_EPOCH)
-    initial = torch.load(osp.join(work_dir, 'epoch_1.pth'),
-                         weights_only=True)
+    initial = load_checkpoint_file(osp.join(work_dir, 'epoch_1.pth'))
     assert initial['meta']['iter'] == ITERS_PER_EPOCH
 
     result = run_script('tools/dist_train.sh', RANKS_CONFIG, '2',
@@ -120,7 +120,7 @@ def test_dist_train_keeps_ranks_identical_and_resumes(tiny_options,
     assert re.search(rf'resumed epoch: 1, iter: {ITERS_PER_EPOCH}', log), \
         log[-3000:]
     assert_ranks_identical(work_dir, 2 * ITERS_PER_EPOCH)
-    final = torch.load(osp.join(work_dir, 'epoch_2.pth'), weights_only=True)
+    final = load_checkpoint_file(osp.join(work_dir, 'epoch_2.pth'))
     assert final['meta']['iter'] == 2 * ITERS_PER_EPOCH
     # The resumed ranks trained on: their weights moved from epoch 1's.
     rank0, _ = rank_parameters(work_dir, 2 * ITERS_PER_EPOCH)
@@ -144,9 +144,9 @@ def test_sync_bn_on_cpus_is_a_clear_error():
     cfg = load_config(TINY_CONFIG, {'sync_bn': 'torch'})
     cfg.launcher = 'pytorch'
     with pytest.raises(ConfigError, match=r"sync_bn='torch' needs CUDA GPUs"):
-        adapt_to_machine(cfg)
+        check_config_runs_here(cfg)
     cfg.launcher = 'none'  # one process: mmengine keeps plain BatchNorm
-    adapt_to_machine(cfg)
+    check_config_runs_here(cfg)
 
 
 @pytest.mark.parametrize('script, usage', [

@@ -40,7 +40,7 @@ def test_torchvision_decoding_within_a_level_of_opencv():
     real JPEGs: the first 100 sample images, on the CPU."""
     from test_torch_decoding import opencv_rgb
 
-    from mmpre_inception.datasets.torch_decoding import (EncodedImages,
+    from mmpre_inception.analysis.torch_decoding import (EncodedImages,
                                                          decode_batch)
     dataset = EncodedImages(
         osp.join(SAMPLE_DIR, 'meta', 'val.txt'), osp.join(SAMPLE_DIR, 'val'))

@@ -11,12 +11,13 @@ import pytest
 import torch
 from helpers.tools import REPO, TINY_CONFIG
 from mmengine.config import Config
-from mmengine.fileio import get_file_backend
-from mmengine.hooks import Hook
+from mmengine.fileio import LocalBackend, get_file_backend
+from mmengine.hooks import EMAHook, Hook
 from mmengine.runner import Runner
 
-from mmpre_inception.engine import (AtomicLocalBackend, NonFiniteLossError,
-                                    write_atomically)
+from mmpre_inception.checkpoint import load_checkpoint_file
+from mmpre_inception.checkpoint import AtomicLocalBackend, write_atomically
+from mmpre_inception.engine import NonFiniteLossError
 
 
 def tiny_cfg(shapes_root, work_dir, **train_cfg):
@@ -33,8 +34,12 @@ def tiny_cfg(shapes_root, work_dir, **train_cfg):
 
 
 def test_local_files_are_written_atomically(tmp_path, monkeypatch):
-    assert isinstance(get_file_backend(str(tmp_path / 'x.pth')),
+    # Selected by name (the configs' checkpoint hook); mmengine's own
+    # local backend stays as it is.
+    assert isinstance(get_file_backend(str(tmp_path / 'x.pth'), backend_args=
+                                       dict(backend='atomic_local')),
                       AtomicLocalBackend)
+    assert type(get_file_backend(str(tmp_path / 'x.pth'))) is LocalBackend
     target = tmp_path / 'epoch_1.pth'
     write_atomically(b'complete', target)
 
@@ -98,10 +103,37 @@ def test_crash_while_saving_keeps_the_last_checkpoint(shapes_root, tmp_path,
     assert not osp.exists(tmp_path / 'epoch_2.pth')
     assert (tmp_path / 'last_checkpoint').read_text() == \
         str(tmp_path / 'epoch_1.pth')
-    state = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
+    state = load_checkpoint_file(tmp_path / 'epoch_1.pth')
     assert state['meta']['epoch'] == 1
     assert not [name for name in os.listdir(tmp_path)
                 if name.endswith('.tmp')]
+
+
+def test_last_checkpoint_is_replaced_by_a_rename(shapes_root, tmp_path,
+                                                 monkeypatch):
+    """mmengine 0.10.7 rewrites last_checkpoint in place (open 'w'); a
+    kill while it writes must not leave it empty. The record of epoch 1
+    survives a save of epoch 2 that dies while writing the new record."""
+    cfg = tiny_cfg(shapes_root, tmp_path, max_epochs=2, val_interval=5)
+    runner = Runner.from_cfg(cfg)
+    replace = os.replace
+    renamed = []
+
+    def crash_on_second_record(src, dst):
+        if osp.basename(dst) == 'last_checkpoint':
+            renamed.append(dst)
+            if len(renamed) == 2:
+                raise KeyboardInterrupt('killed while writing the record')
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, 'replace', crash_on_second_record)
+    with pytest.raises(KeyboardInterrupt):
+        runner.train()
+    monkeypatch.undo()
+    assert renamed == [str(tmp_path / 'last_checkpoint')] * 2
+    assert (tmp_path / 'last_checkpoint').read_text() == \
+        str(tmp_path / 'epoch_1.pth')
+    assert osp.isfile(tmp_path / 'epoch_2.pth')  # saved before the record
 
 
 # --- non-finite loss ---
@@ -133,7 +165,7 @@ class PoisonLoss(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
         self.weights.append(copy.deepcopy(runner.model.state_dict()))
-        ema = [h for h in runner.hooks if type(h).__name__ == 'EMAHook'][0]
+        ema = [h for h in runner.hooks if isinstance(h, EMAHook)][0]
         self.averages.append(copy.deepcopy(ema.ema_model.state_dict()))
 
 
@@ -154,7 +186,7 @@ def test_nan_loss_stops_before_the_update(shapes_root, tmp_path):
     assert len(poison.weights) == 2
     # Neither the weights nor the average moved in iteration 3.
     assert states_equal(runner.model.state_dict(), poison.weights[-1])
-    ema = [h for h in runner.hooks if type(h).__name__ == 'EMAHook'][0]
+    ema = [h for h in runner.hooks if isinstance(h, EMAHook)][0]
     assert states_equal(ema.ema_model.state_dict(), poison.averages[-1])
     assert all(torch.isfinite(v).all()
                for v in runner.model.state_dict().values()
@@ -212,8 +244,8 @@ def test_sigkilled_run_resumes_to_the_uninterrupted_result(shapes_root,
 
     subprocess.run(train_command(killed, shapes_root, '--resume'), cwd=REPO,
                    env=env, check=True, capture_output=True, timeout=600)
-    expected = torch.load(straight / 'epoch_3.pth', weights_only=True)
-    got = torch.load(killed / 'epoch_3.pth', weights_only=True)
+    expected = load_checkpoint_file(straight / 'epoch_3.pth')
+    got = load_checkpoint_file(killed / 'epoch_3.pth')
     for part in ('state_dict', 'ema_state_dict'):
         for key, value in expected[part].items():
             if isinstance(value, torch.Tensor):

@@ -15,6 +15,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
 
+from mmpre_inception.checkpoint import load_checkpoint_file
 from mmpre_inception.engine import RMSpropTF
 from mmpre_inception.registry import MODELS, PARAM_SCHEDULERS
 
@@ -199,7 +200,8 @@ def test_validation_uses_the_averaged_weights(shapes_root, tmp_path):
     cfg.test_dataloader = cfg.val_dataloader
     cfg.train_cfg.max_epochs = 1
     cfg.work_dir = str(tmp_path)
-    (ema_cfg, ) = [h for h in cfg.custom_hooks if h['type'] is EMAHook]
+    (ema_cfg, ) = [h for h in cfg.custom_hooks
+                   if issubclass(h['type'], EMAHook)]
     momentum = ema_cfg['momentum']
     runner = Runner.from_cfg(cfg)
     recorder = RecordWeights()
@@ -346,7 +348,7 @@ def test_finetune_refuses_a_pretrained_file_that_is_not_our_backbone(
     backbone with only a "missing keys" log line."""
     import torchvision
 
-    from mmpre_inception.utils import CheckpointError
+    from mmpre_inception.checkpoint import CheckpointError
     if source == 'torchvision':
         weights = torchvision.models.inception_v3(
             weights=None, aux_logits=True, init_weights=False).state_dict()
@@ -382,6 +384,6 @@ def test_finetune_config_trains_on_a_folder_data_set(shapes_root, tmp_path):
         'val_dataloader.dataset.ann_file=meta/val.txt',
         'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
         'train_dataloader.batch_size=20', 'train_cfg.max_epochs=1')
-    state = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)
+    state = load_checkpoint_file(tmp_path / 'epoch_1.pth')
     assert state['meta']['iter'] == 2
     assert state['state_dict']['head.fc.weight'].shape == (10, 2048)

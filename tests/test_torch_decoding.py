@@ -11,7 +11,7 @@ from mmpretrain.datasets import CenterCrop, ResizeEdge
 from torch.utils.data import DataLoader
 
 from mmpre_inception.datasets import LoadImageFromFileChecked, render_image
-from mmpre_inception.datasets.torch_decoding import (EncodedImages,
+from mmpre_inception.analysis.torch_decoding import (EncodedImages,
                                                      collate_encoded,
                                                      decode_batch)
 
@@ -93,7 +93,7 @@ def test_exif_orientation_is_applied_as_opencv_does(tmp_path, orientation):
     and a GPU batch sends such a file to the CPU (nvJPEG ignores EXIF)."""
     from PIL import Image
 
-    from mmpre_inception.datasets.torch_decoding import exif_rotated
+    from mmpre_inception.analysis.torch_decoding import exif_rotated
     image = render_image(1, 64, np.random.default_rng(0)).resize((600, 400))
     exif = Image.Exif()
     exif[0x0112] = orientation

@@ -1,7 +1,10 @@
 """Evaluate a checkpoint, as mmpretrain's ``tools/test.py`` does.
 
 Takes checkpoints in our layout and in mmpretrain's published Inception V3
-layout (``backbone.fc.*``): the key mapping happens on load.
+layout (``backbone.fc.*``): the model maps the keys, and checks that the
+weights fit, when the Runner loads ``load_from``. Each option sets a key of
+the config (saved in the work dir); everything else is the config's: e.g.
+BatchNorm folding is its ``default_hooks.fold_batchnorm``.
 
 Example:
     python tools/test.py configs/inception_v3_8xb32_in1k.py CKPT \
@@ -58,8 +61,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--no-fold-bn',
         action='store_true',
-        help='do not fold BatchNorm into the convolutions before testing '
-        '(folding is faster; logits agree within 1e-4)')
+        help='evaluate without folding BatchNorm into the convolutions '
+        '(sets default_hooks.fold_batchnorm=None; folding is faster, and '
+        'the logits agree within float rounding)')
     parser.add_argument(
         '--skip-unreadable',
         action='store_true',
@@ -86,32 +90,26 @@ if __name__ == '__main__':
     parse_args()
 
 # The imports that take seconds, after the early parse above.
-import mmengine
-from mmengine.dist import is_main_process
-from mmengine.evaluator import DumpResults
-from mmengine.runner import Runner
-import mmpre_inception  # noqa: F401 (checkpoint allow-list)
-import mmpre_inception.models  # noqa: F401 (registers our modules)
-from mmpre_inception.datasets import (AnnotationError,
-                                      UnreadableImageError)
-from mmpre_inception.engine import name_stalled_ranks
-from mmpre_inception.registry import RUNNERS
-from mmpre_inception.utils import (CheckpointError, ConfigError,
-                                   adapt_to_machine,
-                                   check_annotations, default_work_dir,
-                                   enable_skip_unreadable,
-                                   init_cpu_distributed, load_checked_weights,
-                                   load_config,
-                                   one_line,
-                                   shutdown_distributed)
+from mmpre_inception.utils import silence_known_warnings  # noqa: E402
 
+silence_known_warnings()
 
-def _is_ema_hook(hook: dict) -> bool:
-    # A checkpoint's state_dict already holds the averaged weights, which
-    # EMAHook would only load and swap in again.
-    hook_type = hook.get('type')
-    name = hook_type if isinstance(hook_type, str) else hook_type.__name__
-    return name.rsplit('.', 1)[-1] == 'EMAHook'
+import mmengine  # noqa: E402
+from mmengine.dist import is_main_process  # noqa: E402
+from mmengine.evaluator import DumpResults  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmpre_inception.checkpoint import (  # noqa: E402
+    CheckpointError, explain_load_failure, name_checkpoint_file)
+from mmpre_inception.datasets import (  # noqa: E402
+    AnnotationError, UnreadableImageError, check_config_annotations)
+from mmpre_inception.engine import (  # noqa: E402
+    enable_skip_unreadable, name_stalled_ranks)
+from mmpre_inception.registry import RUNNERS  # noqa: E402
+from mmpre_inception.utils import (  # noqa: E402
+    ConfigError, check_config_runs_here, default_work_dir,
+    init_cpu_distributed, load_config, one_line_message,
+    shutdown_distributed)
 
 
 def check_out_path(path: str, out_item: str) -> None:
@@ -136,7 +134,8 @@ def check_out_path(path: str, out_item: str) -> None:
 
 
 def merge_args(cfg, args):
-    """Apply the command-line options to the config."""
+    """Apply the command-line options to the config; each one sets a key a
+    user can see in the config saved in the work dir."""
     if not osp.isfile(args.checkpoint):
         raise ConfigError(f'checkpoint file not found: {args.checkpoint}')
     if args.out:
@@ -144,6 +143,9 @@ def merge_args(cfg, args):
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(
         args.config)
+    # As mmpretrain's tools/test.py: the Runner loads it, and the saved
+    # config records what was evaluated.
+    cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         visualization = cfg.default_hooks.visualization
         visualization.enable = True
@@ -157,30 +159,34 @@ def merge_args(cfg, args):
         # mmengine's test loop autocasts with this flag: float16 on CUDA,
         # bfloat16 on CPU.
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
-    cfg.model.channels_last = not args.nchw
-    hooks = [hook for hook in cfg.get('custom_hooks') or []
-             if not _is_ema_hook(hook)]
-    if not args.no_fold_bn:
-        hooks.append(dict(type='mmpre_inception.engine.FoldBatchNormHook'))
-    cfg.custom_hooks = hooks
+    if args.nchw:
+        cfg.model.channels_last = False
+    if args.no_fold_bn and 'fold_batchnorm' in cfg.get('default_hooks', {}):
+        cfg.default_hooks.fold_batchnorm = None
     if args.skip_unreadable:
         enable_skip_unreadable(cfg, ('test_dataloader', ))
-    return adapt_to_machine(cfg)
+    check_config_runs_here(cfg)
+    return cfg
 
 
 def evaluate(cfg, args) -> dict:
-    """Load the checked checkpoint and run the test loop; the Runner (and
-    its DDP wrapper) is released on return."""
+    """Run the test loop; the Runner (and its DDP wrapper) is released on
+    return."""
     # As mmpretrain's tools: the config's runner_type, if it names one.
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
         Runner.from_cfg(cfg)
-    # Loaded here rather than through cfg.load_from: the file is read
-    # once, safely, and checked to fit before its weights are used.
-    load_checked_weights(runner.model, args.checkpoint)
     if args.out and args.out_item in (None, 'pred'):
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
-    metrics = runner.test()
+    try:
+        metrics = runner.test()
+    except CheckpointError as error:  # from the model's fit check
+        raise name_checkpoint_file(error, args.checkpoint) from None
+    except (RuntimeError, EOFError) as error:
+        explained = explain_load_failure(args.checkpoint, error)
+        if explained is None:
+            raise
+        raise explained from None
     if args.skip_unreadable:
         hub = runner.message_hub
         metrics['scored'] = hub.get_info('test/scored')
@@ -192,8 +198,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         cfg = merge_args(load_config(args.config, args.cfg_options), args)
-        check_annotations(cfg, ('test_dataloader', ),
-                          missing_images_ok=args.skip_unreadable)
+        check_config_annotations(cfg, ('test_dataloader', ),
+                                 missing_images_ok=args.skip_unreadable)
     except (ConfigError, AnnotationError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
@@ -203,7 +209,7 @@ def main(argv=None) -> int:
         metrics = evaluate(cfg, args)
         reporting = is_main_process()  # every rank is "main" after shutdown
     except (CheckpointError, UnreadableImageError) as error:
-        print(f'error: {one_line(error)}', file=sys.stderr)
+        print(f'error: {one_line_message(error)}', file=sys.stderr)
         return 1
     except RuntimeError as error:
         stalled = name_stalled_ranks(error, timeout_s)

@@ -81,21 +81,23 @@ if __name__ == '__main__':
     parse_args()
 
 # The imports that take seconds, after the early parse above.
-from mmengine.runner import Runner, find_latest_checkpoint
-import mmpre_inception  # noqa: F401 (checkpoint allow-list)
-import mmpre_inception.models  # noqa: F401 (registers our modules)
-from mmpre_inception.datasets import (AnnotationError,
-                                      UnreadableImageError)
-from mmpre_inception.engine import NonFiniteLossError, name_stalled_ranks
-from mmpre_inception.registry import RUNNERS
-from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
-                                   ConfigError, adapt_to_machine,
-                                   check_annotations,
-                                   default_work_dir, enable_skip_unreadable,
-                                   init_cpu_distributed, latest_checkpoint,
-                                   load_checked_weights, load_config,
-                                   lock_work_dir, one_line,
-                                   shutdown_distributed)
+from mmpre_inception.utils import silence_known_warnings  # noqa: E402
+
+silence_known_warnings()
+
+from mmengine.runner import Runner  # noqa: E402
+
+from mmpre_inception.checkpoint import (  # noqa: E402
+    CheckpointError, explain_load_failure, name_checkpoint_file)
+from mmpre_inception.datasets import (  # noqa: E402
+    AnnotationError, UnreadableImageError, check_config_annotations)
+from mmpre_inception.engine import (  # noqa: E402
+    NonFiniteLossError, enable_skip_unreadable, name_stalled_ranks)
+from mmpre_inception.registry import RUNNERS  # noqa: E402
+from mmpre_inception.utils import (  # noqa: E402
+    ConfigError, check_config_runs_here, default_work_dir,
+    init_cpu_distributed, latest_checkpoint, load_config, lock_work_dir,
+    one_line_message, shutdown_distributed)
 
 
 def set_mixed_precision(optim_wrapper, dtype=None):
@@ -150,37 +152,35 @@ def merge_args(cfg, args):
             loader['pin_memory'] = False
         if args.no_persistent_workers:
             loader['persistent_workers'] = False
-    return adapt_to_machine(cfg)
-
-
-def checkpoint_to_check(cfg):
-    """The checkpoint this run will load, and the keys it may lack."""
-    if cfg.get('resume'):
-        path = cfg.get('load_from') or find_latest_checkpoint(cfg.work_dir)
-        return path, ()
-    # Starting from weights (not resuming): a missing auxiliary classifier
-    # starts from its initialisation.
-    return cfg.get('load_from'), INFERENCE_OPTIONAL
+    check_config_runs_here(cfg)
+    return cfg
 
 
 def train(cfg) -> None:
-    """Build the Runner, check the checkpoint it will load, and train; the
-    Runner (and its DDP wrapper) is released on return."""
+    """Build the Runner and train; the Runner (and its DDP wrapper) is
+    released on return. The model checks the weights the Runner loads
+    (``load_from``, ``--resume``) as it loads them."""
     # As mmpretrain's tools: the config's runner_type, if it names one.
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
         Runner.from_cfg(cfg)
-    path, optional = checkpoint_to_check(cfg)
-    if path:  # the Runner loads it (with optimizer state) in train()
-        load_checked_weights(runner.model, path, optional, load=False)
-    runner.train()
+    path = cfg.get('load_from')
+    try:
+        runner.train()
+    except CheckpointError as error:  # from the model's fit check
+        raise name_checkpoint_file(error, path) if path else error from None
+    except (RuntimeError, EOFError) as error:
+        explained = explain_load_failure(path, error) if path else None
+        if explained is None:
+            raise
+        raise explained from None
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         cfg = merge_args(load_config(args.config, args.cfg_options), args)
-        check_annotations(cfg, ('train_dataloader', 'val_dataloader'),
-                          missing_images_ok=args.skip_unreadable)
+        check_config_annotations(cfg, ('train_dataloader', 'val_dataloader'),
+                                 missing_images_ok=args.skip_unreadable)
         work_dir_lock = lock_work_dir(cfg.work_dir)  # noqa: F841 (held)
     except (ConfigError, AnnotationError) as error:
         print(f'error: {error}', file=sys.stderr)
@@ -191,7 +191,7 @@ def main(argv=None) -> int:
         train(cfg)
     except (CheckpointError, UnreadableImageError,
             NonFiniteLossError) as error:
-        print(f'error: {one_line(error)}', file=sys.stderr)
+        print(f'error: {one_line_message(error)}', file=sys.stderr)
         return 1
     except RuntimeError as error:
         stalled = name_stalled_ranks(error, timeout_s)

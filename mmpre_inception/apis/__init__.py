@@ -1,3 +1,3 @@
-from .inference import ImageClassifier, init_model
+from .inference import ImagePredictor, init_model
 
-__all__ = ['ImageClassifier', 'init_model']
+__all__ = ['ImagePredictor', 'init_model']

@@ -9,7 +9,7 @@ from mmengine.registry import DefaultScope
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 
 from mmpre_inception.registry import MODELS
-from mmpre_inception.utils import load_checked_weights
+from mmpre_inception.checkpoint import load_checked_weights
 
 ImageInput = Union[str, np.ndarray]
 
@@ -46,7 +46,7 @@ def init_model(config: Union[str, Config],
     return model.to(device).eval()
 
 
-class ImageClassifier:
+class ImagePredictor:
     """An Inception V3 from a config and a checkpoint, ready to classify.
 
     The checkpoint is read with the safe loader and must fit the model (the
@@ -62,10 +62,10 @@ class ImageClassifier:
         device (str): ``'cpu'``, ``'cuda'``, ... Defaults to ``'cpu'``.
 
     Example:
-        >>> classifier = ImageClassifier(
+        >>> predictor = ImagePredictor(
         ...     'configs/demo/inception_v3_1xb16_shapes.py',
         ...     'work_dirs/demo/epoch_6.pth')  # after `make demo`
-        >>> classifier('demo/star.jpg')[0]['class_name']  # doctest: +SKIP
+        >>> predictor('demo/star.jpg')[0]['class_name']  # doctest: +SKIP
         'star'
     """
 

@@ -15,7 +15,7 @@ with read_base():
     from ._base_.models.inception_v3 import *
     from ._base_.schedules.imagenet_bs256_rmsprop import *
 
-from mmengine.hooks import EMAHook
+from mmpre_inception.engine import TrainValEMAHook
 from mmpretrain.models import LabelSmoothLoss
 
 model.head.update(
@@ -30,7 +30,7 @@ model.head.update(
 # step is TF-slim's --moving_average_decay; BN statistics are averaged too.
 custom_hooks = [
     dict(
-        type=EMAHook,
+        type=TrainValEMAHook,
         momentum=1e-4,
         update_buffers=True,
         priority='ABOVE_NORMAL')

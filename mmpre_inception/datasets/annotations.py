@@ -6,7 +6,7 @@ breaks the loss on a GPU, a missing image only when it is reached).
 """
 import codecs
 import os.path as osp
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from mmengine.logging import print_log
 
@@ -157,3 +157,22 @@ def check_dataset_annotations(dataset_cfg: dict,
     check_annotation_file(
         osp.join(data_root, ann_file), osp.join(data_root, prefix),
         num_classes, missing_images_ok, duplicates_ok)
+
+
+def check_config_annotations(cfg, loaders: Sequence[str],
+                             missing_images_ok: bool = False) -> None:
+    """Check the annotation file of each of ``loaders`` against the
+    model's ``num_classes`` before the run starts. An image listed twice
+    is an error for evaluation (it would be scored twice) and a warning for
+    training (oversampling).
+
+    Raises:
+        AnnotationError: Naming the file and line at fault.
+    """
+    num_classes = cfg.get('model', {}).get('head', {}).get('num_classes')
+    for name in loaders:
+        loader = cfg.get(name)
+        if loader:
+            check_dataset_annotations(
+                loader['dataset'], num_classes, missing_images_ok,
+                duplicates_ok=name == 'train_dataloader')

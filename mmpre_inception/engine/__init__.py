@@ -1,21 +1,20 @@
-from .atomic_files import (AtomicLocalBackend, use_atomic_local_files,
-                           write_atomically)
-from .checkpoint_safety import (allow_mmengine_checkpoint_types,
-                                mmengine_checkpoint_globals)
 from .cpu_distributed import CPUDistributedDataParallel
-from .hooks import (EpochSeedHook, FoldBatchNormHook, NonFiniteLossError,
-                    NonFiniteLossHook, ProgressHook, name_stalled_ranks,
-                    RGBVisualizationHook, StopLoaderWorkersHook,
-                    UnreadableImagesHook)
+from .hooks import (AtomicCheckpointHook, EpochSeedHook, FoldBatchNormHook,
+                    MMEngineSafeGlobalsHook, NonFiniteLossError,
+                    NonFiniteLossHook, ProgressHook, RGBVisualizationHook,
+                    StopLoaderWorkersHook, TrainValEMAHook,
+                    UnreadableImagesHook, name_stalled_ranks)
 from .loops import SkipEmptyBatchesTestLoop, SkipEmptyBatchesValLoop
 from .optimizers import AutocastOptimWrapper, RMSpropTF
 from .runner import ConsoleSummaryRunner
+from .skip_unreadable import enable_skip_unreadable
 
 __all__ = [
-    'AtomicLocalBackend', 'use_atomic_local_files', 'write_atomically',
-    'allow_mmengine_checkpoint_types', 'mmengine_checkpoint_globals',
-    'CPUDistributedDataParallel', 'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteLossError',
-    'NonFiniteLossHook', 'ProgressHook', 'name_stalled_ranks', 'RGBVisualizationHook', 'StopLoaderWorkersHook', 'UnreadableImagesHook', 'AutocastOptimWrapper',
-    'RMSpropTF', 'ConsoleSummaryRunner', 'SkipEmptyBatchesTestLoop',
-    'SkipEmptyBatchesValLoop'
+    'CPUDistributedDataParallel', 'AtomicCheckpointHook', 'EpochSeedHook',
+    'FoldBatchNormHook', 'MMEngineSafeGlobalsHook', 'NonFiniteLossError',
+    'NonFiniteLossHook', 'ProgressHook', 'RGBVisualizationHook',
+    'StopLoaderWorkersHook', 'TrainValEMAHook', 'UnreadableImagesHook',
+    'name_stalled_ranks', 'SkipEmptyBatchesTestLoop',
+    'SkipEmptyBatchesValLoop', 'AutocastOptimWrapper', 'RMSpropTF',
+    'ConsoleSummaryRunner', 'enable_skip_unreadable'
 ]

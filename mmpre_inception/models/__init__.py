@@ -1,9 +1,9 @@
 from .backbones import InceptionV3
-from .classifiers import InceptionClassifier, relocate_mmpretrain_keys
+from .classifiers import InceptionClassifier
 from .heads import InceptionAux, InceptionV3Head
 from .necks import LastStageGAP
 
 __all__ = [
     'InceptionV3', 'InceptionClassifier', 'InceptionAux', 'InceptionV3Head',
-    'LastStageGAP', 'relocate_mmpretrain_keys'
+    'LastStageGAP'
 ]

@@ -9,8 +9,14 @@ converters keep exactly (see :func:`fold_input_affine`).
 """
 from typing import Dict, Sequence
 
+import numpy as np
 import torch
 from torch import nn
+
+from mmpre_inception.checkpoint import (AUX_CLASSIFIER_PREFIXES,
+                                        CheckpointError, check_state_dict_fits)
+from .backbones.inception_v3 import BasicConv2d, InceptionV3
+from .heads.inception_v3_head import InceptionV3Head
 
 # ImageNet statistics of mmpretrain's (and our) data preprocessor, in RGB
 # order and the 0..1 scale torchvision uses.
@@ -35,7 +41,6 @@ def to_our_layout(state_dict: Dict[str, torch.Tensor]) -> Dict[str,
 
     Example:
         >>> import torch
-from torch import nn
         >>> sorted(to_our_layout({'fc.bias': torch.zeros(1),
         ...                       'Mixed_5b.branch1x1.conv.weight':
         ...                       torch.zeros(1)}))
@@ -64,11 +69,6 @@ def check_source_layout(state_dict: Dict[str, torch.Tensor], path: str,
         CheckpointError: Already converted, or another network, with the
             keys at fault.
     """
-    from mmpre_inception.models.backbones.inception_v3 import InceptionV3
-    from mmpre_inception.models.heads.inception_v3_head import \
-        InceptionV3Head
-    from mmpre_inception.utils import (INFERENCE_OPTIONAL, CheckpointError,
-                                       check_state_dict_matches)
     if any(key.startswith(('backbone.', 'head.')) for key in state_dict):
         raise CheckpointError(
             f'{path} is already in mmpre_inception\'s layout (backbone.*, '
@@ -79,8 +79,8 @@ def check_source_layout(state_dict: Dict[str, torch.Tensor], path: str,
     model.head = InceptionV3Head(
         num_classes=fc.shape[0] if fc is not None else 1000)
     try:
-        check_state_dict_matches(model, to_our_layout(state_dict), path,
-                                 INFERENCE_OPTIONAL)
+        check_state_dict_fits(model.state_dict(), to_our_layout(state_dict),
+                              path, AUX_CLASSIFIER_PREFIXES)
     except CheckpointError as error:
         raise CheckpointError(
             f'{path} is not an Inception V3 state dict in {source}\'s '
@@ -162,37 +162,6 @@ def convert_timm(state_dict: Dict[str, torch.Tensor]) -> Dict[str,
     return to_our_layout(state_dict)
 
 
-def read_weights(path: str) -> Dict[str, torch.Tensor]:
-    """A state dict from ``path``: ``.safetensors`` (as the Hugging Face
-    hub serves timm's weights), or a torch file read with our safe loader
-    (plain, or wrapped in ``state_dict`` / ``model``).
-
-    Raises:
-        CheckpointError: The file is missing, truncated or unsafe.
-    """
-    from mmpre_inception.utils import (CheckpointError, load_checkpoint_file,
-                                       state_dict_of)
-    if path.endswith('.safetensors'):
-        from safetensors.torch import load_file
-        try:
-            return load_file(path)
-        except (OSError, RuntimeError) as error:
-            raise CheckpointError(f'cannot read {path}: {error}') from None
-    return state_dict_of(load_checkpoint_file(path))
-
-
-def save_checkpoint_atomically(state_dict: Dict[str, torch.Tensor],
-                               path: str, meta: dict) -> None:
-    """Save ``{'state_dict': ..., 'meta': ...}`` as mmengine checkpoints
-    are laid out, through a temporary file and a rename."""
-    import io
-
-    from mmpre_inception.engine import write_atomically
-    buffer = io.BytesIO()
-    torch.save({'state_dict': state_dict, 'meta': meta}, buffer)
-    write_atomically(buffer.getvalue(), path)
-
-
 def _creation_order(layer) -> int:
     # Keras names layers conv2d, conv2d_1, ... in creation order, which is
     # torchvision's module order; model.layers is sorted otherwise.
@@ -228,8 +197,6 @@ def convert_keras(keras_model, drop_background: bool = None
         dict: Weights in our layout (no auxiliary classifier: Keras has
         none).
     """
-    import numpy as np
-
     def array(variable) -> np.ndarray:
         return np.asarray(variable.numpy() if hasattr(variable, 'numpy')
                           else variable)
@@ -242,8 +209,6 @@ def convert_keras(keras_model, drop_background: bool = None
                     if type(layer).__name__ == 'BatchNormalization'),
                    key=_creation_order)
     (dense, ) = [layer for layer in layers if type(layer).__name__ == 'Dense']
-    from mmpre_inception.models.backbones.inception_v3 import (BasicConv2d,
-                                                              InceptionV3)
     names = [name for name, module in InceptionV3().named_modules()
              if isinstance(module, BasicConv2d)]
     if not len(names) == len(convs) == len(norms):

@@ -9,7 +9,7 @@ from typing import IO, Optional
 
 from mmengine.logging import print_log
 
-from .setup_config import ConfigError
+from .config import ConfigError
 
 _CHECKPOINT = re.compile(r'(epoch|iter)_(\d+)\.pth$')
 

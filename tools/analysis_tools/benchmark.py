@@ -41,17 +41,19 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-from mmpre_inception.apis import init_model
-from mmpre_inception.datasets import AnnotationError, check_dataset_annotations
-from mmpre_inception.datasets.torch_decoding import (EncodedImages,
+from mmcv.cnn import fuse_conv_bn
+
+from mmpre_inception.analysis import (build_mmpretrain_classifier,
+                                      mmpretrain_inception_config_path)
+from mmpre_inception.analysis.torch_decoding import (EncodedImages,
                                                      collate_encoded,
                                                      decode_batch)
-from mmpre_inception.models.deploy import fold_batchnorm
-from mmpre_inception.utils import (CheckpointError, ConfigError,
-                                   adapt_to_machine,
-                                   build_mmpretrain_classifier,
-                                   load_checkpoint_file, state_dict_of,
-                                   mmpretrain_inception_config_path)
+from mmpre_inception.apis import init_model
+from mmpre_inception.checkpoint import (CheckpointError,
+                                        check_state_dict_fits,
+                                        load_checkpoint_file, state_dict_of)
+from mmpre_inception.datasets import AnnotationError, check_dataset_annotations
+from mmpre_inception.utils import ConfigError, check_config_runs_here
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -249,7 +251,8 @@ def inference_models(args) -> Dict[str, torch.nn.Module]:
     for model in models.values():
         model.eval()  # mmpretrain's returns None, so no chaining
         if args.fold_bn:
-            fold_batchnorm(model)
+            with torch.no_grad():
+                fuse_conv_bn(model)
     return {name: to_format(model, args) for name, model in models.items()}
 
 
@@ -326,7 +329,8 @@ def e2e_loader_cfg(cfg: Config, args) -> Config:
         loader.dataset.indices = args.max_images
     if args.batch_size:
         loader.batch_size = args.batch_size[0]
-    return adapt_to_machine(cfg)
+    check_config_runs_here(cfg)
+    return cfg
 
 
 def e2e_rate(model: torch.nn.Module, batches: Callable[[], Iterable],
@@ -393,15 +397,14 @@ def torchvision_e2e(model, cfg: Config, args) -> float:
 def load_mmpretrain_weights(model: torch.nn.Module, path: str) -> None:
     """Load a checkpoint in mmpretrain's published layout, read safely;
     its auxiliary classifier, which the config leaves out, is ignored."""
-    weights = state_dict_of(load_checkpoint_file(path))
-    result = model.load_state_dict(weights, strict=False)
-    unexpected = [k for k in result.unexpected_keys if '.AuxLogits.' not in k]
-    if result.missing_keys or unexpected:
-        raise CheckpointError(
-            f'{path} does not fit mmpretrain\'s InceptionV3; --compare needs '
-            'a checkpoint in its layout (backbone.fc.*): '
-            f'{len(result.missing_keys)} missing keys, {len(unexpected)} '
-            'unexpected')
+    weights = {key: value for key, value in
+               state_dict_of(load_checkpoint_file(path)).items()
+               if '.AuxLogits.' not in key}
+    check_state_dict_fits(
+        model.state_dict(), weights,
+        f"checkpoint {path} (--compare needs mmpretrain's layout, "
+        'backbone.fc.*)')
+    model.load_state_dict(weights)
 
 
 def e2e_rates(args) -> Dict[str, float]:
@@ -409,7 +412,8 @@ def e2e_rates(args) -> Dict[str, float]:
     check_dataset_annotations(cfg.test_dataloader.dataset)
     ours = init_model(cfg, args.checkpoint, args.device)
     if args.fold_bn:
-        fold_batchnorm(ours)
+        with torch.no_grad():
+            fuse_conv_bn(ours)
     if args.decoder == 'torchvision':
         return {'mmpre_inception': torchvision_e2e(ours, cfg, args)}
     rates = {'mmpre_inception': opencv_e2e(ours, cfg, args, 'mmpre_inception')}

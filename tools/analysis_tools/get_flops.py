@@ -1,7 +1,7 @@
 """FLOPs and parameters of a config's model at inference, per image.
 
 FLOPs are counted with mmcv 1.x's rules, those of OpenMMLab's model zoo
-(mmpre_inception/utils/flops.py); the auxiliary classifier, which only
+(mmpre_inception/analysis/flops.py); the auxiliary classifier, which only
 training runs, is left out of both figures.
 
 Example:
@@ -14,9 +14,9 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from mmpre_inception.analysis import count_flops
 from mmpre_inception.registry import MODELS
 from mmpre_inception.utils import ConfigError, load_config
-from mmpre_inception.utils.flops import count_flops
 
 
 def main(argv=None) -> int:

@@ -21,10 +21,10 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 
+from mmpre_inception.analysis import (build_mmpretrain_classifier,
+                                      mmpretrain_inception_config_path)
+from mmpre_inception.checkpoint import save_checkpoint_atomically
 from mmpre_inception.datasets import AnnotationError, check_annotation_file
-from mmpre_inception.models.conversion import save_checkpoint_atomically
-from mmpre_inception.utils import (build_mmpretrain_classifier,
-                                   mmpretrain_inception_config_path)
 
 
 

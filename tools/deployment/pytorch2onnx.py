@@ -15,11 +15,11 @@ import sys
 import warnings
 
 import torch
+from mmcv.cnn import fuse_conv_bn
 
 from mmpre_inception.apis import init_model
-from mmpre_inception.models.deploy import fold_batchnorm
+from mmpre_inception.checkpoint import CheckpointError
 from mmpre_inception.models.deploy import NormalizedClassifier
-from mmpre_inception.utils import CheckpointError
 
 
 def build_export_module(config: str, checkpoint: str,
@@ -28,7 +28,8 @@ def build_export_module(config: str, checkpoint: str,
     normalisation, in eval mode."""
     model = init_model(config, checkpoint)
     if fold_bn:
-        fold_batchnorm(model)
+        with torch.no_grad():
+            fuse_conv_bn(model)
     preprocessor = model.cfg.data_preprocessor
     if not preprocessor.get('to_rgb', False):
         # The graph takes RGB; such a config's statistics are in BGR order.

@@ -19,8 +19,8 @@ import sys
 # torch before TensorFlow: the other order can crash at import.
 import torch  # noqa: F401
 
-from mmpre_inception.models.conversion import (convert_keras,
-                                               save_checkpoint_atomically)
+from mmpre_inception.checkpoint import save_checkpoint_atomically
+from mmpre_inception.models.conversion import convert_keras
 
 CONFIG = 'configs/tensorflow/inception_v3_keras_in1k.py'
 

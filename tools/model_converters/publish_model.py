@@ -17,8 +17,8 @@ import sys
 
 import torch
 
-from mmpre_inception.engine import write_atomically
-from mmpre_inception.utils import CheckpointError, load_checkpoint_file
+from mmpre_inception.checkpoint import (CheckpointError, load_checkpoint_file,
+                                        write_atomically)
 
 KEPT_KEYS = ('state_dict', 'meta')
 

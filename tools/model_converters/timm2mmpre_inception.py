@@ -13,11 +13,10 @@ Example:
 import argparse
 import sys
 
+from mmpre_inception.checkpoint import (CheckpointError, read_weights,
+                                        save_checkpoint_atomically)
 from mmpre_inception.models.conversion import (check_source_layout,
-                                               convert_timm,
-                                               read_weights,
-                                               save_checkpoint_atomically)
-from mmpre_inception.utils import CheckpointError
+                                               convert_timm)
 
 CONFIGS = {
     'tv': 'configs/timm/inception_v3_timm_tf_norm_in1k.py',

@@ -10,11 +10,10 @@ Example:
 import argparse
 import sys
 
+from mmpre_inception.checkpoint import (CheckpointError, read_weights,
+                                        save_checkpoint_atomically)
 from mmpre_inception.models.conversion import (check_source_layout,
-                                               convert_torchvision,
-                                               read_weights,
-                                               save_checkpoint_atomically)
-from mmpre_inception.utils import CheckpointError
+                                               convert_torchvision)
 
 
 def main(argv=None) -> int:

@@ -1,11 +1,14 @@
 # Names given as strings are looked up in mmpre_inception first, then
 # mmpretrain, then mmengine.
-from mmengine.hooks import (CheckpointHook, DistSamplerSeedHook, IterTimerHook,
-                            LoggerHook, ParamSchedulerHook)
+from mmengine.hooks import (DistSamplerSeedHook, IterTimerHook, LoggerHook,
+                            ParamSchedulerHook)
 from mmengine.visualization import LocalVisBackend
 from mmpretrain.visualization import UniversalVisualizer
 
-from mmpre_inception.engine import (ConsoleSummaryRunner, EpochSeedHook,
+from mmpre_inception.engine import (AtomicCheckpointHook,
+                                    ConsoleSummaryRunner, EpochSeedHook,
+                                    FoldBatchNormHook,
+                                    MMEngineSafeGlobalsHook,
                                     NonFiniteLossHook, ProgressHook,
                                     RGBVisualizationHook,
                                     StopLoaderWorkersHook)
@@ -19,7 +22,12 @@ default_hooks = dict(
     timer=dict(type=IterTimerHook),
     logger=dict(type=LoggerHook, interval=100),
     param_scheduler=dict(type=ParamSchedulerHook),
-    checkpoint=dict(type=CheckpointHook, interval=1, max_keep_ckpts=3),
+    # Checkpoints and last_checkpoint are written through a temporary file
+    # and a rename: a crash or a full disk never leaves a partial one.
+    checkpoint=dict(type=AtomicCheckpointHook, interval=1, max_keep_ckpts=3),
+    # load_from and resume read Runner checkpoints with torch's
+    # weights_only=True, allowing exactly the types mmengine writes.
+    safe_globals=dict(type=MMEngineSafeGlobalsHook),
     sampler_seed=dict(type=DistSamplerSeedHook),
     # mmpretrain's hook, with the BGR images turned to RGB for drawing.
     visualization=dict(type=RGBVisualizationHook, enable=False),
@@ -34,17 +42,28 @@ default_hooks = dict(
     # Persistent data-loader workers stop when the run ends, not at
     # garbage collection (which spills tracebacks in distributed runs).
     stop_workers=dict(type=StopLoaderWorkersHook),
+    # Test runs fold BatchNorm into the convolutions (1.2x faster on CPUs,
+    # logits within float rounding); None evaluates the model unfolded.
+    fold_batchnorm=dict(type=FoldBatchNormHook),
 )
 
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # tools/train.py and tools/test.py switch to gloo without a GPU.
+    # Without GPUs our tools start a gloo process group before the Runner,
+    # which then leaves it as it is.
     # timeout: seconds a rank waits for the others in a collective before
     # the run stops, naming the rank that stopped answering (torch's
     # default is 30 minutes).
     dist_cfg=dict(backend='nccl', timeout=600),
 )
+
+# mmengine's DistributedDataParallel, which also wraps a model on the CPU
+# (gloo); given by import path, as the Runner looks it up by name.
+model_wrapper_cfg = dict(
+    type='mmpre_inception.engine.CPUDistributedDataParallel',
+    broadcast_buffers=False,
+    find_unused_parameters=False)
 
 vis_backends = [dict(type=LocalVisBackend)]
 visualizer = dict(type=UniversalVisualizer, vis_backends=vis_backends)

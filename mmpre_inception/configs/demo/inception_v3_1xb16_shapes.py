@@ -9,7 +9,7 @@ with read_base():
     from ..inception_v3_8xb32_in1k import *
 
 from mmcv.transforms import RandomFlip
-from mmengine.hooks import EMAHook
+from mmpre_inception.engine import TrainValEMAHook
 from mmengine.optim import CosineAnnealingLR, OptimWrapper
 from mmpretrain.datasets import (CenterCrop, CustomDataset, PackInputs,
                                  RandomResizedCrop, ResizeEdge)
@@ -78,7 +78,7 @@ param_scheduler = dict(
     end=max_epochs)
 train_cfg.update(max_epochs=max_epochs, val_interval=max_epochs)
 custom_hooks = [
-    dict(type=EMAHook, momentum=0.05, update_buffers=True,
+    dict(type=TrainValEMAHook, momentum=0.05, update_buffers=True,
          priority='ABOVE_NORMAL')
 ]
 

@@ -1,3 +1,5 @@
+from .checkpoint_hooks import (AtomicCheckpointHook, MMEngineSafeGlobalsHook,
+                               TrainValEMAHook)
 from .epoch_seed_hook import EpochSeedHook
 from .fold_batchnorm_hook import FoldBatchNormHook
 from .nonfinite_loss_hook import NonFiniteLossError, NonFiniteLossHook
@@ -7,6 +9,8 @@ from .stop_loader_workers_hook import StopLoaderWorkersHook
 from .unreadable_images_hook import UnreadableImagesHook
 
 __all__ = [
-    'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteLossError', 'NonFiniteLossHook',
-    'ProgressHook', 'name_stalled_ranks', 'RGBVisualizationHook', 'StopLoaderWorkersHook', 'UnreadableImagesHook'
+    'AtomicCheckpointHook', 'MMEngineSafeGlobalsHook', 'TrainValEMAHook',
+    'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteLossError',
+    'NonFiniteLossHook', 'ProgressHook', 'name_stalled_ranks',
+    'RGBVisualizationHook', 'StopLoaderWorkersHook', 'UnreadableImagesHook'
 ]

@@ -14,8 +14,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
+from mmengine.runner.checkpoint import _load_checkpoint
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mmpre_inception.checkpoint import (CheckpointError, check_state_dict_fits,
+                                        load_checkpoint_file, state_dict_of)
 from mmpre_inception.registry import MODELS
 
 # Smallest input side for which every stage still has a non-empty output.
@@ -388,14 +391,7 @@ def pretrained_backbone_weights(backbone: nn.Module, checkpoint: str,
     Raises:
         CheckpointError: Unreadable, another layout or another network.
     """
-    # Imported here: utils.checkpoints builds on the model package
-    # (mmpretrain's key layout), so it cannot be imported at its import.
-    from mmpre_inception.utils.checkpoints import (CheckpointError,
-                                                   check_state_dict_matches,
-                                                   load_checkpoint_file,
-                                                   state_dict_of)
     if '://' in checkpoint:
-        from mmengine.runner.checkpoint import _load_checkpoint
         weights = state_dict_of(_load_checkpoint(checkpoint, 'cpu'))
     else:
         weights = state_dict_of(load_checkpoint_file(checkpoint))
@@ -418,5 +414,6 @@ def pretrained_backbone_weights(backbone: nn.Module, checkpoint: str,
     # mmpretrain's monolithic backbone also holds the classifiers.
     weights = {key: value for key, value in weights.items()
                if not key.startswith(('fc.', 'AuxLogits.'))}
-    check_state_dict_matches(backbone, weights, checkpoint)
+    check_state_dict_fits(backbone.state_dict(), weights,
+                          f'checkpoint {checkpoint}')
     return weights

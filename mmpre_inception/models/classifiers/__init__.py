@@ -1,3 +1,3 @@
-from .inception_classifier import InceptionClassifier, relocate_mmpretrain_keys
+from .inception_classifier import InceptionClassifier
 
-__all__ = ['InceptionClassifier', 'relocate_mmpretrain_keys']
+__all__ = ['InceptionClassifier']

@@ -1,50 +1,14 @@
 """ImageClassifier that also loads mmpretrain's Inception V3 checkpoints."""
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 from mmengine.logging import print_log
 from mmpretrain.models.classifiers import ImageClassifier
 
+from mmpre_inception.checkpoint import (AUX_CLASSIFIER_PREFIXES,
+                                        check_state_dict_fits,
+                                        relocate_mmpretrain_keys)
 from mmpre_inception.registry import MODELS
-
-# mmpretrain's InceptionV3 "backbone" ends in the classifiers; here they
-# belong to the head.
-MMPRETRAIN_TO_HEAD = {
-    'backbone.fc.': 'head.fc.',
-    'backbone.AuxLogits.': 'head.AuxLogits.',
-}
-
-
-def relocate_mmpretrain_keys(state_dict: Dict[str, torch.Tensor],
-                             prefix: str = '') -> int:
-    """Move mmpretrain's ``backbone.fc.*`` / ``backbone.AuxLogits.*`` entries
-    to ``head.fc.*`` / ``head.AuxLogits.*``, in place.
-
-    Args:
-        state_dict (dict): A state dict, possibly in mmpretrain's layout.
-        prefix (str): Prefix of the classifier's keys within ``state_dict``.
-
-    Returns:
-        int: How many entries were moved (0 for our own layout).
-
-    Example:
-        >>> import torch
-        >>> sd = {'backbone.fc.weight': torch.zeros(1)}
-        >>> relocate_mmpretrain_keys(sd), list(sd)
-        (1, ['head.fc.weight'])
-    """
-    moved = 0
-    for key in list(state_dict):
-        for old, new in MMPRETRAIN_TO_HEAD.items():
-            if key.startswith(prefix + old):
-                new_key = prefix + new + key[len(prefix + old):]
-                if new_key in state_dict:
-                    raise KeyError(
-                        f'Checkpoint has both {key!r} (mmpretrain layout) '
-                        f'and {new_key!r}; cannot tell which to load.')
-                state_dict[new_key] = state_dict.pop(key)
-                moved += 1
-    return moved
 
 
 def _auxiliary_may_be_absent(model, incompatible_keys) -> None:
@@ -53,10 +17,10 @@ def _auxiliary_may_be_absent(model, incompatible_keys) -> None:
     loaders' "missing keys" warning; the branch keeps its initialisation
     and inference never uses it."""
     aux = [key for key in incompatible_keys.missing_keys
-           if key.startswith('head.AuxLogits.')]
+           if key.startswith(AUX_CLASSIFIER_PREFIXES)]
     # BatchNorm fills in a missing num_batches_tracked without a word.
     expected = {key for key in model.state_dict()
-                if key.startswith('head.AuxLogits.')
+                if key.startswith(AUX_CLASSIFIER_PREFIXES)
                 and not key.endswith('num_batches_tracked')}
     if aux and expected <= set(aux):
         for key in aux:
@@ -69,12 +33,17 @@ def _auxiliary_may_be_absent(model, incompatible_keys) -> None:
 @MODELS.register_module()
 class InceptionClassifier(ImageClassifier):
     """mmpretrain's ``ImageClassifier`` that accepts both our checkpoint
-    layout and mmpretrain's published Inception V3 layout.
+    layout and mmpretrain's published Inception V3 layout, and refuses
+    weights that do not fit.
 
     Loading maps ``backbone.fc.*`` and ``backbone.AuxLogits.*`` (where
     mmpretrain's monolithic backbone kept the classifiers) onto our head, so
-    ``tools/test.py``, ``load_from`` and ``init_cfg`` take mmpretrain's
-    checkpoint directly.
+    ``load_from``, ``init_cfg`` and any tool take mmpretrain's checkpoint
+    directly. Every load of the whole model, ``strict=False`` included (as
+    mmengine loads), raises ``CheckpointError`` unless the weights fill
+    every tensor with the right shape and finite values; only the
+    auxiliary classifier may be absent. To load part of the model, load
+    into that part (``model.backbone.load_state_dict``).
 
     Args:
         channels_last (bool): Keep weights and inputs in channels-last
@@ -140,9 +109,17 @@ class InceptionClassifier(ImageClassifier):
         return super().train_step(data, optim_wrapper) if data['inputs'] \
             else {}
 
+    #: Every load checks that the weights fit (see ``_load_from_state_dict``).
+    checks_loaded_weights = True
+
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # Both torch and mmengine hand children a filtered copy of the state
-        # dict, so the keys must move here, at the root, before the
-        # backbone and head see them.
+        # dict, so the keys move here, at the root, before the backbone and
+        # head see them; and here the whole checkpoint is checked, because
+        # mmengine loads with strict=False and would only log a misfit.
         relocate_mmpretrain_keys(state_dict, prefix)
+        ours = {key[len(prefix):]: value for key, value in state_dict.items()
+                if key.startswith(prefix)}
+        check_state_dict_fits(self.state_dict(), ours,
+                              optional=AUX_CLASSIFIER_PREFIXES)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

@@ -38,8 +38,8 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=32,
     num_workers=5,
-    # tools/train.py and tools/test.py turn this off when num_workers=0,
-    # where PyTorch's DataLoader refuses it.
+    # Workers live across epochs. PyTorch refuses this with num_workers=0:
+    # set persistent_workers=False with it.
     persistent_workers=True,
     dataset=dict(
         type=ImageNet,
@@ -53,7 +53,9 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=32,
     num_workers=5,
-    persistent_workers=True,
+    # One pass per evaluation, so persistent workers would save only their
+    # start-up; without them num_workers=0 works as it is.
+    persistent_workers=False,
     dataset=dict(
         type=ImageNet,
         data_root=data_root,

@@ -6,15 +6,16 @@ type it does not know. mmengine's Runner checkpoints carry its message hub:
 methods pickled as ``getattr(HistoryBuffer, 'mean')``. So ``--resume`` fails.
 
 Instead of unpickling without restriction (which runs any code a checkpoint
-file carries), :func:`allow_mmengine_checkpoint_types` allow-lists exactly
-those types. ``builtins.getattr`` itself is never allowed: the name is bound
+file carries), :func:`mmengine_checkpoint_globals` lists exactly those
+types, for ``torch.serialization.safe_globals``: our reader applies them to
+each of its loads, and ``MMEngineSafeGlobalsHook`` (in the configs'
+``default_hooks``) to the Runner's loads during a run. ``builtins.getattr`` itself is never allowed: the name is bound
 to :func:`_history_buffer_method`, which resolves only the four statistics
 methods and refuses everything else.
 """
 from typing import Callable
 
 import numpy as np
-import torch
 from mmengine.logging import HistoryBuffer
 
 _HISTORY_BUFFER_METHODS = ('min', 'max', 'current', 'mean')
@@ -61,10 +62,3 @@ def mmengine_checkpoint_globals() -> list:
         # numpy >= 1.25 pickles dtypes by their concrete class.
         *[type(np.dtype(code)) for code in '?bBhHiIlLqQefdgFDG'],
     ]
-
-
-def allow_mmengine_checkpoint_types() -> None:
-    """Allow-list the types of :func:`mmengine_checkpoint_globals` for
-    ``torch.load(weights_only=True)``; idempotent. Called on import of
-    :mod:`mmpre_inception`."""
-    torch.serialization.add_safe_globals(mmengine_checkpoint_globals())

@@ -1,20 +1,24 @@
-"""Atomic writes for every local file mmengine saves (checkpoints and
-``last_checkpoint`` included).
+"""Atomic writes for checkpoints and every file our tools save.
 
 mmengine's ``LocalBackend`` opens the final path and writes into it, so a
 crash or a full disk while a checkpoint is being saved leaves a truncated
 ``epoch_N.pth``, and ``last_checkpoint`` may already name it. The backend
 here writes a temporary file in the same folder, flushes and fsyncs it,
 and renames it over the final name, which POSIX makes atomic: readers see
-the old file or the new one, never a part. Importing ``mmpre_inception``
-registers it for local paths.
+the old file or the new one, never a part. It is registered as mmengine's
+file backend ``'atomic_local'``, which a config selects with
+``backend_args=dict(backend='atomic_local')`` on its checkpoint hook (our
+``AtomicCheckpointHook`` does by default); mmengine's ``'local'`` backend is
+left as it is.
 """
+import io
 import os
 import os.path as osp
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import Dict, Union
 
+import torch
 from mmengine.fileio import LocalBackend, register_backend
 
 
@@ -68,6 +72,7 @@ def write_atomically(data: bytes, filepath: Union[str, Path]) -> None:
         os.close(dir_fd)
 
 
+@register_backend('atomic_local')
 class AtomicLocalBackend(LocalBackend):
     """mmengine's ``LocalBackend`` whose ``put`` and ``put_text`` write
     atomically (see :func:`write_atomically`)."""
@@ -80,6 +85,14 @@ class AtomicLocalBackend(LocalBackend):
         write_atomically(obj.encode(encoding), filepath)
 
 
-def use_atomic_local_files() -> None:
-    """Register :class:`AtomicLocalBackend` for local paths; idempotent."""
-    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+def save_checkpoint_atomically(state_dict: Dict[str, torch.Tensor],
+                               path: str, meta: dict) -> None:
+    """Save ``{'state_dict': ..., 'meta': ...}``, as mmengine lays out
+    checkpoints, with :func:`write_atomically`.
+
+    Example:
+        >>> save_checkpoint_atomically({}, 'out.pth', {})  # doctest: +SKIP
+    """
+    buffer = io.BytesIO()
+    torch.save({'state_dict': state_dict, 'meta': meta}, buffer)
+    write_atomically(buffer.getvalue(), path)

@@ -1,5 +1,5 @@
-"""Data checks and options shared by ``tools/train.py`` and
-``tools/test.py``."""
+"""``--skip-unreadable``: the config changes that make data loaders skip
+unreadable images instead of stopping."""
 from typing import Sequence
 
 from mmcv.transforms import LoadImageFromFile
@@ -9,12 +9,12 @@ from mmpre_inception.datasets import (LoadImageFromFileChecked,
                                       SkipUnreadableImages,
                                       check_dataset_annotations,
                                       collate_skipping_unreadable)
-from mmpre_inception.engine import (SkipEmptyBatchesTestLoop,
-                                    SkipEmptyBatchesValLoop,
-                                    UnreadableImagesHook)
+from .hooks import UnreadableImagesHook
+from .loops import SkipEmptyBatchesTestLoop, SkipEmptyBatchesValLoop
 
 
-def _is(step_type, cls) -> bool:
+def _is_type(step_type, cls) -> bool:
+    # A config names a type by class, registry name or import path.
     if isinstance(step_type, str):
         return step_type.rsplit('.', 1)[-1] == cls.__name__
     return step_type is cls
@@ -48,13 +48,13 @@ def enable_skip_unreadable(cfg: Config,
         dataset = loader['dataset']
         pipeline = dataset.get('pipeline', [])
         for index, step in enumerate(pipeline):
-            if _is(step['type'], LoadImageFromFileChecked):
+            if _is_type(step['type'], LoadImageFromFileChecked):
                 step['skip_unreadable'] = True
-            elif _is(step['type'], LoadImageFromFile):
+            elif _is_type(step['type'], LoadImageFromFile):
                 pipeline[index] = dict(
                     type=_dotted(LoadImageFromFileChecked),
                     skip_unreadable=True)
-        if not _is(dataset.get('type'), SkipUnreadableImages):
+        if not _is_type(dataset.get('type'), SkipUnreadableImages):
             loader['dataset'] = dict(
                 type=_dotted(SkipUnreadableImages), dataset=dataset)
         loader['collate_fn'] = dict(
@@ -66,40 +66,6 @@ def enable_skip_unreadable(cfg: Config,
         if key and cfg.get(key) is not None and cfg.get(name):
             cfg[key] = dict(cfg[key], type=_dotted(loop))
     hooks = list(cfg.get('custom_hooks') or [])
-    if not any(_is(hook.get('type'), UnreadableImagesHook) for hook in hooks):
+    if not any(_is_type(hook.get('type'), UnreadableImagesHook) for hook in hooks):
         hooks.append(dict(type=_dotted(UnreadableImagesHook)))
     cfg.custom_hooks = hooks
-
-
-def check_annotations(cfg: Config, loaders: Sequence[str],
-                      missing_images_ok: bool = False) -> None:
-    """Check the annotation file of each of ``loaders`` against the
-    model's ``num_classes`` before the run starts. An image listed twice
-    is an error for evaluation (it would be scored twice) and a warning for
-    training (oversampling).
-
-    Raises:
-        AnnotationError: Naming the file and line at fault.
-    """
-    num_classes = cfg.get('model', {}).get('head', {}).get('num_classes')
-    for name in loaders:
-        loader = cfg.get(name)
-        if loader:
-            check_dataset_annotations(
-                loader['dataset'], num_classes, missing_images_ok,
-                duplicates_ok=name == 'train_dataloader')
-
-
-def one_line(error: BaseException) -> str:
-    """The message of ``error`` on one line; for an error re-raised from a
-    data-loader worker (whose message is the worker's traceback), the
-    original message."""
-    lines = [line for line in str(error).splitlines() if line.strip()]
-    if not lines:
-        return type(error).__name__
-    last = lines[-1].strip()
-    if len(lines) > 1 and ': ' in last:
-        head, message = last.split(': ', 1)
-        if head.replace('.', '').replace('_', '').isalnum():
-            return message  # "package.module.SomeError: message"
-    return ' '.join(line.strip() for line in lines)

@@ -1,0 +1,114 @@
+"""Reading a config and the ``--cfg-options`` a user gives with it."""
+import difflib
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.config import Config
+
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+class ConfigError(Exception):
+    """A config file or option the user gave cannot be used."""
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Read ``path`` and merge ``--cfg-options`` into it.
+
+    Args:
+        path (str): Config file.
+        cfg_options (dict, optional): ``key.sub=value`` overrides.
+
+    Returns:
+        Config: The merged config.
+
+    Raises:
+        ConfigError: The file is missing or cannot be parsed.
+    """
+    if not osp.isfile(path):
+        raise ConfigError(f'config file not found: {path}')
+    try:
+        cfg = Config.fromfile(path)
+    except Exception as error:  # mmengine raises many kinds on bad syntax
+        raise ConfigError(f'cannot read config {path}: {error}') from error
+    if cfg_options:
+        for key in cfg_options:
+            check_option_key(cfg, key)
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def check_option_key(cfg: Config, key: str) -> None:
+    """Refuse a ``--cfg-options`` key that is probably a typo.
+
+    A part of ``key`` may be new (``sync_bn=torch``, ``dataset.indices=100``,
+    ``model.backbone.init_cfg.type=Pretrained``) unless it is one letter or
+    so away from an existing key, which is a typo of it; below a new part
+    everything is new.
+
+    Args:
+        cfg (Config): The config the option applies to.
+        key (str): Dotted key, e.g. ``train_cfg.max_epochs``.
+
+    Raises:
+        ConfigError: Naming the key, the part not found and the closest
+            existing name.
+    """
+    node = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+    parts = key.split('.')
+    for depth, part in enumerate(parts):
+        where = '.'.join(parts[:depth]) or 'the config'
+        if isinstance(node, (list, tuple)):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(
+                    f'--cfg-options {key}: {where} is a list of '
+                    f'{len(node)}; {part!r} is not an index of it')
+            node = node[int(part)]
+            continue
+        if node is None:
+            return  # e.g. init_cfg=None: the option creates the dict
+        if not isinstance(node, dict):
+            raise ConfigError(f'--cfg-options {key}: {where} is a '
+                              f'{type(node).__name__}, not a dict')
+        if part in node:
+            node = node[part]
+            continue
+        close = difflib.get_close_matches(part, [str(k) for k in node],
+                                          n=1, cutoff=0.8)
+        if not close:
+            return  # a new key, and all below it
+        hint = f" (did you mean '{close[0]}'?)" if close else ''
+        raise ConfigError(f'--cfg-options {key}: {where} has no key '
+                          f'{part!r}{hint}')
+
+
+def default_work_dir(config_path: str) -> str:
+    """``./work_dirs/<config name>``, mmpretrain's default."""
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def check_config_runs_here(cfg: Config) -> None:
+    """Refuse, before the run, what the config asks for and this machine
+    or PyTorch cannot do; the config itself is not changed.
+
+    Args:
+        cfg (Config): The merged config (``launcher`` set).
+
+    Raises:
+        ConfigError: Naming the key at fault and what to set instead.
+    """
+    for name in DATALOADERS:
+        loader = cfg.get(name)
+        if loader and loader.get('persistent_workers') and \
+                loader.get('num_workers', 0) == 0:
+            raise ConfigError(
+                f'{name}.persistent_workers=True needs worker processes '
+                f'but {name}.num_workers is 0: also set '
+                f'{name}.persistent_workers=False')
+    distributed = cfg.get('launcher', 'none') != 'none'
+    if distributed and cfg.get('sync_bn') and not torch.cuda.is_available():
+        raise ConfigError(
+            f"sync_bn={cfg.sync_bn!r} needs CUDA GPUs (torch's "
+            'SyncBatchNorm has no CPU kernel); remove sync_bn to train '
+            'with per-process BatchNorm on CPUs')

@@ -1,0 +1,65 @@
+"""The process group of a distributed run on machines without GPUs."""
+import datetime
+import gc
+import os
+import subprocess
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+
+
+def init_cpu_distributed(launcher: str,
+                         timeout_s: Optional[float] = None) -> None:
+    """Start the gloo process group for a launch on machines without GPUs.
+
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` for the
+    pytorch and slurm launchers, which fails on CPU-only machines. A
+    process group started here makes the Runner skip its own
+    initialisation. For slurm, the rendezvous comes from slurm's variables
+    as mmengine reads them: rank ``SLURM_PROCID`` of ``SLURM_NTASKS``, the
+    first host of ``SLURM_NODELIST`` as master, port ``MASTER_PORT``
+    (default 29500).
+
+    Args:
+        launcher (str): ``--launcher`` value.
+        timeout_s (float, optional): How long a collective operation waits
+            for the other ranks (the config's ``env_cfg.dist_cfg.timeout``,
+            seconds, as mmengine reads it). None keeps torch's default.
+    """
+    if launcher not in ('pytorch', 'slurm') or torch.cuda.is_available() \
+            or dist.is_initialized():
+        return
+    if launcher == 'slurm':
+        os.environ.update(
+            RANK=os.environ['SLURM_PROCID'],
+            WORLD_SIZE=os.environ['SLURM_NTASKS'],
+            LOCAL_RANK=os.environ['SLURM_LOCALID'])
+        os.environ.setdefault('MASTER_PORT', '29500')
+        if 'MASTER_ADDR' not in os.environ:
+            os.environ['MASTER_ADDR'] = first_slurm_host(
+                os.environ['SLURM_NODELIST'])
+    kwargs = {} if timeout_s is None else dict(
+        timeout=datetime.timedelta(seconds=timeout_s))
+    dist.init_process_group(backend='gloo', **kwargs)
+
+
+def first_slurm_host(node_list: str) -> str:
+    """The first host name of a slurm node list such as ``node[1-4]``."""
+    result = subprocess.run(['scontrol', 'show', 'hostnames', node_list],
+                            capture_output=True, text=True, check=True)
+    return result.stdout.split()[0]
+
+
+def shutdown_distributed() -> None:
+    """Destroy the process group, if any, before the interpreter exits.
+
+    gloo aborts the process ("terminate called without an active
+    exception") when the group is torn down implicitly at exit, and also,
+    at random, when it is destroyed while a ``DistributedDataParallel``
+    wrapper still holds it. Callers must drop their Runner first; the
+    collection here frees the reference cycles a Runner leaves behind.
+    """
+    if dist.is_available() and dist.is_initialized():
+        gc.collect()
+        dist.destroy_process_group()
