@@ -10,9 +10,13 @@ With ImageNet weights (docs/model_zoo.md) and your own image:
 import argparse
 import sys
 
-from mmpre_inception.apis import ImagePredictor
-from mmpre_inception.datasets import UnreadableImageError
-from mmpre_inception.checkpoint import CheckpointError
+from mmpre_inception.utils import silence_known_warnings
+
+silence_known_warnings()  # before mmcv and mmpretrain warn on import
+
+from mmpre_inception.apis import ImagePredictor  # noqa: E402
+from mmpre_inception.checkpoint import CheckpointError  # noqa: E402
+from mmpre_inception.datasets import UnreadableImageError  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -1,7 +1,9 @@
 """Fixtures shared by the suite; plain helpers live in tests/helpers/."""
 import pytest
 import torch
+from helpers.numerics import calibrate
 from helpers.tools import TINY_CONFIG, run_tool
+from mmpretrain.models.backbones import InceptionV3 as MMPretrainInceptionV3
 
 
 @pytest.fixture(scope='session')
@@ -41,3 +43,23 @@ def one_epoch_run(tiny_options, tmp_path_factory):
     run_tool('tools/train.py', TINY_CONFIG, '--work-dir', work_dir,
              *tiny_options('train_cfg.max_epochs=1'))
     return work_dir
+
+
+@pytest.fixture(scope='session')
+def mmpretrain_checkpoint(tmp_path_factory):
+    """mmpretrain's InceptionV3 (with AuxLogits) with random,
+    well-conditioned weights, saved as ``{'state_dict': {'backbone.*':
+    ...}}`` exactly as its published checkpoint is laid out."""
+    torch.manual_seed(0)
+    reference = MMPretrainInceptionV3(num_classes=1000, aux_logits=True)
+    reference.init_weights()
+    calibrate(reference, torch.randn(
+        8, 3, 299, 299, generator=torch.Generator().manual_seed(1)),
+        reference.fc)
+    state = {f'backbone.{k}': v for k, v in reference.state_dict().items()}
+    assert 'backbone.fc.weight' in state
+    assert 'backbone.AuxLogits.conv0.conv.weight' in state
+    path = str(tmp_path_factory.mktemp('ckpt') / 'mmpretrain_layout.pth')
+    torch.save({'state_dict': state, 'meta': {'mmpretrain_version': '1.2.0'}},
+               path)
+    return reference, path

@@ -3,7 +3,7 @@ import math
 
 import pytest
 import torch
-from helpers.tools import run_tool
+from helpers.tools import call_tool, run_tool
 from mmpretrain.models.backbones import InceptionV3 as MMPretrainInceptionV3
 
 from mmpre_inception.checkpoint import load_checkpoint_file
@@ -150,7 +150,7 @@ def test_benchmark_tools_name_a_missing_file(tmp_path):
                   str(tmp_path / 'missing.pth')),
                  ('tools/analysis_tools/make_benchmark_checkpoint.py',
                   missing, str(tmp_path / 'out.pth'))]:
-        result = run_tool(*args, check=False)
+        result = call_tool(*args)
         assert result.returncode == 2, args
         error = result.stderr.strip().splitlines()
         assert len(error) == 1 and error[0].startswith('error: '), error

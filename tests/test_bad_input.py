@@ -5,7 +5,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-from helpers.tools import TINY_CONFIG, run_tool
+from helpers.tools import TINY_CONFIG, call_tool, run_tool
 from mmcv.transforms import LoadImageFromFile
 from PIL import Image
 
@@ -355,8 +355,8 @@ def test_cfg_options_typos_are_named():
 
 @pytest.mark.slow
 def test_bad_cfg_option_exits_with_one_line():
-    result = run_tool('tools/train.py', TINY_CONFIG, '--cfg-options',
-                      'model.head.num_clases=3', check=False)
+    result = call_tool('tools/train.py', TINY_CONFIG, '--cfg-options',
+                       'model.head.num_clases=3')
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "error: --cfg-options model.head.num_clases: model.head has no key "

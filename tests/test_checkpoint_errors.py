@@ -32,7 +32,8 @@ class _RunsCommand:
 @pytest.fixture(scope='module')
 def weights(one_epoch_run):
     """The tiny model's trained weights (10 classes)."""
-    return load_checkpoint_file(osp.join(one_epoch_run, 'epoch_1.pth'))['state_dict']
+    return load_checkpoint_file(
+        osp.join(one_epoch_run, 'epoch_1.pth'))['state_dict']
 
 
 @pytest.fixture(scope='module')

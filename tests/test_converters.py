@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 from helpers.numerics import assert_within_rounding, calibrate
-from helpers.tools import REPO, SAMPLE_DIR, run_tool
+from helpers.tools import REPO, SAMPLE_DIR, call_tool, run_tool
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
@@ -201,8 +201,8 @@ def test_timm_on_real_images(timm_source):
 def test_converter_refuses_a_bad_file_with_one_line(tmp_path):
     bad = tmp_path / 'bad.pth'
     bad.write_bytes(b'not a checkpoint')
-    result = run_tool('tools/model_converters/torchvision2mmpre_inception.py',
-                      str(bad), str(tmp_path / 'out.pth'), check=False)
+    result = call_tool('tools/model_converters/torchvision2mmpre_inception.py',
+                       str(bad), str(tmp_path / 'out.pth'))
     assert result.returncode == 2
     assert result.stderr.strip().startswith(
         f'error: cannot read checkpoint {bad}: the file is truncated or not '
@@ -297,8 +297,8 @@ def test_converters_refuse_what_is_not_an_inception_v3(tmp_path, tool):
             (resnet, f"{resnet} is not an Inception V3 state dict in "
              f"{source}'s layout: "),
             (ours, f"{ours} is already in mmpre_inception's layout")]:
-        result = run_tool(f'tools/model_converters/{tool}', str(path),
-                          str(tmp_path / 'out.pth'), *variant, check=False)
+        result = call_tool(f'tools/model_converters/{tool}', str(path),
+                           str(tmp_path / 'out.pth'), *variant)
         assert result.returncode == 2, result.stderr
         (line, ) = result.stderr.strip().splitlines()
         assert line.startswith(f'error: {start}')

@@ -93,7 +93,9 @@ def test_slurm_test_scores_every_sample_once(one_epoch_run, tiny_options,
 
 
 def rank_parameters(work_dir: str, iteration: int) -> list:
-    return [load_checkpoint_file(osp.join(work_dir, f'rank{rank}_iter{iteration}.pth'))['parameters'] for rank in (0, 1)]
+    return [load_checkpoint_file(
+        osp.join(work_dir, f'rank{rank}_iter{iteration}.pth'))['parameters']
+        for rank in (0, 1)]
 
 
 def assert_ranks_identical(work_dir: str, iteration: int) -> None:

@@ -8,6 +8,8 @@ import pytest
 import torch
 from helpers.tools import REPO
 
+from mmpre_inception.checkpoint import load_checkpoint_file
+
 pytestmark = pytest.mark.slow
 
 DOWNSTREAM_CONFIG = '''
@@ -19,8 +21,6 @@ with read_base():
 from mmcv.transforms import LoadImageFromFile
 from mmpretrain.datasets import (CenterCrop, CustomDataset, PackInputs,
                                  RandomResizedCrop, ResizeEdge)
-
-from mmpre_inception.checkpoint import load_checkpoint_file
 
 num_classes = 10
 data_root = {data_root!r}

@@ -3,7 +3,7 @@ import os.path as osp
 import re
 
 import torch
-from helpers.tools import run_tool
+from helpers.tools import call_tool, run_tool
 from mmengine.logging import HistoryBuffer
 
 from mmpre_inception.checkpoint import load_checkpoint_file
@@ -42,9 +42,8 @@ def test_publish_keeps_weights_and_meta_and_names_by_sha256(tmp_path):
 
 
 def test_publish_names_a_missing_file(tmp_path):
-    result = run_tool('tools/model_converters/publish_model.py',
-                      str(tmp_path / 'nope.pth'), str(tmp_path / 'x.pth'),
-                      check=False)
+    result = call_tool('tools/model_converters/publish_model.py',
+                       str(tmp_path / 'nope.pth'), str(tmp_path / 'x.pth'))
     assert result.returncode == 2
     assert result.stderr.strip() == \
         f'error: checkpoint file not found: {tmp_path / "nope.pth"}'

@@ -382,7 +382,9 @@ def test_finetune_config_trains_on_a_folder_data_set(shapes_root, tmp_path):
         f'val_dataloader.dataset.data_root={shapes_root}',
         # the generated val/ split is flat, labelled by meta/val.txt
         'val_dataloader.dataset.ann_file=meta/val.txt',
-        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
         'train_dataloader.batch_size=20', 'train_cfg.max_epochs=1')
     state = load_checkpoint_file(tmp_path / 'epoch_1.pth')
     assert state['meta']['iter'] == 2

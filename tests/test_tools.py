@@ -5,7 +5,7 @@ import re
 
 import pytest
 import torch
-from helpers.tools import TINY_CONFIG, run_tool
+from helpers.tools import TINY_CONFIG, call_tool, run_tool
 
 from mmpre_inception.checkpoint import load_checkpoint_file
 
@@ -80,15 +80,15 @@ def test_metrics_json(one_epoch_run, tiny_options, tmp_path):
 def test_missing_config_exits_with_one_line(tmp_path):
     for tool in ('tools/train.py', 'tools/test.py'):
         args = [tool, 'missing.py'] + (['x.pth'] if 'test' in tool else [])
-        result = run_tool(*args, check=False)
+        result = call_tool(*args)
         assert result.returncode == 2
         assert result.stderr.strip() == 'error: config file not found: ' \
             'missing.py'
 
 
 def test_missing_checkpoint_exits_with_one_line(tiny_options):
-    result = run_tool('tools/test.py', TINY_CONFIG, 'nowhere.pth',
-                      *tiny_options(), check=False)
+    result = call_tool('tools/test.py', TINY_CONFIG, 'nowhere.pth',
+                       *tiny_options())
     assert result.returncode == 2
     assert result.stderr.strip() == \
         'error: checkpoint file not found: nowhere.pth'
@@ -145,8 +145,8 @@ def test_amp_training_on_cpu_uses_bfloat16(tiny_options, tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path')
 def test_float16_amp_without_gpu_exits_with_one_line(tiny_options):
-    result = run_tool('tools/train.py', TINY_CONFIG, '--amp', '--amp-dtype',
-                      'float16', *tiny_options(), check=False)
+    result = call_tool('tools/train.py', TINY_CONFIG, '--amp', '--amp-dtype',
+                       'float16', *tiny_options())
     assert result.returncode == 2
     assert result.stderr.strip() == (
         'error: --amp-dtype float16 needs a CUDA GPU; on a CPU use '
@@ -166,8 +166,8 @@ def test_out_path_is_checked_before_the_run(tiny_options, tmp_path, out,
     checkpoint = tmp_path / 'never_read.pth'
     checkpoint.write_bytes(b'x')
     path = str(tmp_path / out) if out else str(tmp_path)
-    result = run_tool('tools/test.py', TINY_CONFIG, str(checkpoint),
-                      '--out', path, *extra, *tiny_options(), check=False)
+    result = call_tool('tools/test.py', TINY_CONFIG, str(checkpoint),
+                       '--out', path, *extra, *tiny_options())
     assert result.returncode == 2
     (line, ) = result.stderr.strip().splitlines()
     assert line.startswith(f'error: --out {path}: '

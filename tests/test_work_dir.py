@@ -2,7 +2,7 @@
 import os
 
 import pytest
-from helpers.tools import TINY_CONFIG, run_tool
+from helpers.tools import TINY_CONFIG, call_tool, run_tool
 
 from mmpre_inception.utils import (ConfigError, latest_checkpoint,
                                    lock_work_dir)
@@ -44,8 +44,8 @@ def test_second_training_run_in_the_same_work_dir_is_refused(tmp_path,
     stops before it writes anything."""
     lock = lock_work_dir(str(tmp_path))
     try:
-        result = run_tool('tools/train.py', TINY_CONFIG, '--work-dir',
-                          str(tmp_path), *tiny_options(), check=False)
+        result = call_tool('tools/train.py', TINY_CONFIG, '--work-dir',
+                           str(tmp_path), *tiny_options())
         with pytest.raises(ConfigError, match='is using the work dir'):
             lock_work_dir(str(tmp_path))
     finally:

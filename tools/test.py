@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import os.path as osp
+import pickle
 import sys
 
 from mmengine.config import DictAction
@@ -62,7 +63,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--no-fold-bn',
         action='store_true',
         help='evaluate without folding BatchNorm into the convolutions '
-        '(sets default_hooks.fold_batchnorm=None; folding is faster, and '
+        '(removes default_hooks.fold_batchnorm; folding is faster, and '
         'the logits agree within float rounding)')
     parser.add_argument(
         '--skip-unreadable',
@@ -161,8 +162,9 @@ def merge_args(cfg, args):
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
     if args.nchw:
         cfg.model.channels_last = False
-    if args.no_fold_bn and 'fold_batchnorm' in cfg.get('default_hooks', {}):
-        cfg.default_hooks.fold_batchnorm = None
+    if args.no_fold_bn:
+        # mmengine accepts None only for its own default hook names.
+        cfg.get('default_hooks', {}).pop('fold_batchnorm', None)
     if args.skip_unreadable:
         enable_skip_unreadable(cfg, ('test_dataloader', ))
     check_config_runs_here(cfg)
@@ -182,7 +184,7 @@ def evaluate(cfg, args) -> dict:
         metrics = runner.test()
     except CheckpointError as error:  # from the model's fit check
         raise name_checkpoint_file(error, args.checkpoint) from None
-    except (RuntimeError, EOFError) as error:
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
         explained = explain_load_failure(args.checkpoint, error)
         if explained is None:
             raise

@@ -8,6 +8,7 @@ Example:
 import argparse
 import errno
 import os
+import pickle
 import sys
 
 from mmengine.config import DictAction
@@ -168,7 +169,7 @@ def train(cfg) -> None:
         runner.train()
     except CheckpointError as error:  # from the model's fit check
         raise name_checkpoint_file(error, path) if path else error from None
-    except (RuntimeError, EOFError) as error:
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
         explained = explain_load_failure(path, error) if path else None
         if explained is None:
             raise

@@ -14,7 +14,8 @@ __all__ = [
     'check_state_dict_fits', 'load_checked_weights',
     'AUX_CLASSIFIER_PREFIXES', 'MMPRETRAIN_TO_HEAD',
     'relocate_mmpretrain_keys', 'CheckpointError', 'explain_load_failure',
-    'load_checkpoint_file', 'name_checkpoint_file', 'read_weights', 'state_dict_of',
+    'load_checkpoint_file', 'name_checkpoint_file', 'read_weights',
+    'state_dict_of',
     'mmengine_checkpoint_globals', 'AtomicLocalBackend',
     'save_checkpoint_atomically', 'write_atomically'
 ]

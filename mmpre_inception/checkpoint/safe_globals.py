@@ -9,7 +9,8 @@ Instead of unpickling without restriction (which runs any code a checkpoint
 file carries), :func:`mmengine_checkpoint_globals` lists exactly those
 types, for ``torch.serialization.safe_globals``: our reader applies them to
 each of its loads, and ``MMEngineSafeGlobalsHook`` (in the configs'
-``default_hooks``) to the Runner's loads during a run. ``builtins.getattr`` itself is never allowed: the name is bound
+``default_hooks``) to the Runner's loads during a run.
+``builtins.getattr`` itself is never allowed: the name is bound
 to :func:`_history_buffer_method`, which resolves only the four statistics
 methods and refuses everything else.
 """

@@ -246,6 +246,10 @@ class LoadImageFromFileChecked(BaseTransform):
         self.max_aspect_ratio = max_aspect_ratio
 
     def transform(self, results: dict) -> Optional[dict]:
+        if 'img_path' not in results and 'img' in results:
+            # Already decoded: mmpretrain's inferencers decode the image
+            # themselves and drop only a loader named LoadImageFromFile.
+            return results
         try:
             image = read_image(results['img_path'], self.max_pixels,
                                self.max_aspect_ratio)

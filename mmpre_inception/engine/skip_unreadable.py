@@ -66,6 +66,7 @@ def enable_skip_unreadable(cfg: Config,
         if key and cfg.get(key) is not None and cfg.get(name):
             cfg[key] = dict(cfg[key], type=_dotted(loop))
     hooks = list(cfg.get('custom_hooks') or [])
-    if not any(_is_type(hook.get('type'), UnreadableImagesHook) for hook in hooks):
+    if not any(_is_type(hook.get('type'), UnreadableImagesHook)
+               for hook in hooks):
         hooks.append(dict(type=_dotted(UnreadableImagesHook)))
     cfg.custom_hooks = hooks

@@ -10,6 +10,7 @@ from .work_dir import latest_checkpoint, lock_work_dir
 __all__ = [
     'ConfigError', 'check_config_runs_here', 'check_option_key',
     'default_work_dir', 'load_config', 'init_cpu_distributed',
-    'shutdown_distributed', 'one_line_message', 'silence_known_warnings', 'latest_checkpoint',
+    'shutdown_distributed', 'one_line_message',
+    'silence_known_warnings', 'latest_checkpoint',
     'lock_work_dir'
 ]

@@ -34,26 +34,30 @@ import sys
 import time
 from typing import Callable, Dict, Iterable, Optional
 
-import torch
-import torch.nn.functional as F
-from mmengine.config import Config
-from mmengine.optim import build_optim_wrapper
-from mmengine.registry import DefaultScope
-from mmengine.runner import Runner
+from mmpre_inception.utils import silence_known_warnings
 
-from mmcv.cnn import fuse_conv_bn
+silence_known_warnings()  # before mmcv and mmpretrain warn on import
 
-from mmpre_inception.analysis import (build_mmpretrain_classifier,
-                                      mmpretrain_inception_config_path)
-from mmpre_inception.analysis.torch_decoding import (EncodedImages,
-                                                     collate_encoded,
-                                                     decode_batch)
-from mmpre_inception.apis import init_model
-from mmpre_inception.checkpoint import (CheckpointError,
-                                        check_state_dict_fits,
-                                        load_checkpoint_file, state_dict_of)
-from mmpre_inception.datasets import AnnotationError, check_dataset_annotations
-from mmpre_inception.utils import ConfigError, check_config_runs_here
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from mmcv.cnn import fuse_conv_bn  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.optim import build_optim_wrapper  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmpre_inception.analysis import (  # noqa: E402
+    build_mmpretrain_classifier, mmpretrain_inception_config_path)
+from mmpre_inception.analysis.torch_decoding import (  # noqa: E402
+    EncodedImages, collate_encoded, decode_batch)
+from mmpre_inception.apis import init_model  # noqa: E402
+from mmpre_inception.checkpoint import (  # noqa: E402
+    CheckpointError, check_state_dict_fits, load_checkpoint_file,
+    state_dict_of)
+from mmpre_inception.datasets import (  # noqa: E402
+    AnnotationError, check_dataset_annotations)
+from mmpre_inception.utils import (  # noqa: E402
+    ConfigError, check_config_runs_here)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -10,13 +10,17 @@ Example:
 import argparse
 import sys
 
-import torch
-from mmengine.config import Config
-from mmengine.registry import DefaultScope
+from mmpre_inception.utils import silence_known_warnings
 
-from mmpre_inception.analysis import count_flops
-from mmpre_inception.registry import MODELS
-from mmpre_inception.utils import ConfigError, load_config
+silence_known_warnings()  # before mmcv and mmpretrain warn on import
+
+import torch  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
+
+from mmpre_inception.analysis import count_flops  # noqa: E402
+from mmpre_inception.registry import MODELS  # noqa: E402
+from mmpre_inception.utils import ConfigError, load_config  # noqa: E402
 
 
 def main(argv=None) -> int:

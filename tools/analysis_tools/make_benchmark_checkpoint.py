@@ -16,15 +16,20 @@ import argparse
 import os.path as osp
 import sys
 
-import torch
-from mmengine.config import Config
-from mmengine.dataset import Compose, pseudo_collate
-from mmengine.registry import DefaultScope
+from mmpre_inception.utils import silence_known_warnings
 
-from mmpre_inception.analysis import (build_mmpretrain_classifier,
-                                      mmpretrain_inception_config_path)
-from mmpre_inception.checkpoint import save_checkpoint_atomically
-from mmpre_inception.datasets import AnnotationError, check_annotation_file
+silence_known_warnings()  # before mmcv and mmpretrain warn on import
+
+import torch  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.dataset import Compose, pseudo_collate  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
+
+from mmpre_inception.analysis import (  # noqa: E402
+    build_mmpretrain_classifier, mmpretrain_inception_config_path)
+from mmpre_inception.checkpoint import save_checkpoint_atomically  # noqa: E402
+from mmpre_inception.datasets import (  # noqa: E402
+    AnnotationError, check_annotation_file)
 
 
 

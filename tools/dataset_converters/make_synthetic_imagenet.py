@@ -5,7 +5,11 @@ Example:
 """
 import argparse
 
-from mmpre_inception.datasets import make_synthetic_imagenet
+from mmpre_inception.utils import silence_known_warnings
+
+silence_known_warnings()  # before mmcv and mmpretrain warn on import
+
+from mmpre_inception.datasets import make_synthetic_imagenet  # noqa: E402
 
 
 def main(argv=None) -> None:

@@ -14,12 +14,16 @@ import argparse
 import sys
 import warnings
 
-import torch
-from mmcv.cnn import fuse_conv_bn
+from mmpre_inception.utils import silence_known_warnings
 
-from mmpre_inception.apis import init_model
-from mmpre_inception.checkpoint import CheckpointError
-from mmpre_inception.models.deploy import NormalizedClassifier
+silence_known_warnings()  # before mmcv and mmpretrain warn on import
+
+import torch  # noqa: E402
+from mmcv.cnn import fuse_conv_bn  # noqa: E402
+
+from mmpre_inception.apis import init_model  # noqa: E402
+from mmpre_inception.checkpoint import CheckpointError  # noqa: E402
+from mmpre_inception.models.deploy import NormalizedClassifier  # noqa: E402
 
 
 def build_export_module(config: str, checkpoint: str,

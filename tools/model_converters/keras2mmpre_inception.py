@@ -16,11 +16,15 @@ import os
 import os.path as osp
 import sys
 
-# torch before TensorFlow: the other order can crash at import.
-import torch  # noqa: F401
+from mmpre_inception.utils import silence_known_warnings
 
-from mmpre_inception.checkpoint import save_checkpoint_atomically
-from mmpre_inception.models.conversion import convert_keras
+silence_known_warnings()  # before mmcv and mmpretrain warn on import
+
+# torch before TensorFlow: the other order can crash at import.
+import torch  # noqa: E402,F401
+
+from mmpre_inception.checkpoint import save_checkpoint_atomically  # noqa: E402
+from mmpre_inception.models.conversion import convert_keras  # noqa: E402
 
 CONFIG = 'configs/tensorflow/inception_v3_keras_in1k.py'
 

@@ -13,10 +13,14 @@ Example:
 import argparse
 import sys
 
-from mmpre_inception.checkpoint import (CheckpointError, read_weights,
-                                        save_checkpoint_atomically)
-from mmpre_inception.models.conversion import (check_source_layout,
-                                               convert_timm)
+from mmpre_inception.utils import silence_known_warnings
+
+silence_known_warnings()  # before mmcv and mmpretrain warn on import
+
+from mmpre_inception.checkpoint import (  # noqa: E402
+    CheckpointError, read_weights, save_checkpoint_atomically)
+from mmpre_inception.models.conversion import (  # noqa: E402
+    check_source_layout, convert_timm)
 
 CONFIGS = {
     'tv': 'configs/timm/inception_v3_timm_tf_norm_in1k.py',
@@ -28,7 +32,8 @@ CONFIGS = {
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('src', help='timm state dict (.safetensors, .pth or .bin)')
+    parser.add_argument('src',
+                        help='timm state dict (.safetensors, .pth or .bin)')
     parser.add_argument('dst', help='output checkpoint')
     parser.add_argument('--variant', required=True, choices=list(CONFIGS),
                         help='timm tag: inception_v3.<variant>_in1k')

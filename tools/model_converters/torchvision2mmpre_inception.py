@@ -10,10 +10,14 @@ Example:
 import argparse
 import sys
 
-from mmpre_inception.checkpoint import (CheckpointError, read_weights,
-                                        save_checkpoint_atomically)
-from mmpre_inception.models.conversion import (check_source_layout,
-                                               convert_torchvision)
+from mmpre_inception.utils import silence_known_warnings
+
+silence_known_warnings()  # before mmcv and mmpretrain warn on import
+
+from mmpre_inception.checkpoint import (  # noqa: E402
+    CheckpointError, read_weights, save_checkpoint_atomically)
+from mmpre_inception.models.conversion import (  # noqa: E402
+    check_source_layout, convert_torchvision)
 
 
 def main(argv=None) -> int:

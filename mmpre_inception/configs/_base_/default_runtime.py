@@ -43,7 +43,8 @@ default_hooks = dict(
     # garbage collection (which spills tracebacks in distributed runs).
     stop_workers=dict(type=StopLoaderWorkersHook),
     # Test runs fold BatchNorm into the convolutions (1.2x faster on CPUs,
-    # logits within float rounding); None evaluates the model unfolded.
+    # logits within float rounding). Without this entry (tools/test.py
+    # --no-fold-bn) the model is evaluated unfolded.
     fold_batchnorm=dict(type=FoldBatchNormHook),
 )
 

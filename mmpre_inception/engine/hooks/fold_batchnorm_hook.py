@@ -14,7 +14,7 @@ class FoldBatchNormHook(Hook):
     faster on CPUs, logits within float rounding
     (``tests/test_deployment.py``). Our configs list it in
     ``default_hooks`` as ``fold_batchnorm``; ``tools/test.py --no-fold-bn``
-    sets that entry to None. Validation during training is not folded: a
+    removes that entry. Validation during training is not folded: a
     folded model cannot train.
 
     Example:

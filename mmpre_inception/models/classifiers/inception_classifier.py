@@ -106,8 +106,10 @@ class InceptionClassifier(ImageClassifier):
     # all; mmengine's training loop calls this with every batch (the
     # evaluation loops are ``SkipEmptyBatches*Loop``).
     def train_step(self, data: dict, optim_wrapper) -> dict:
-        return super().train_step(data, optim_wrapper) if data['inputs'] \
-            else {}
+        # A list of images (mmengine's collate) or one tensor (mmpretrain's
+        # tools set default_collate).
+        return super().train_step(data, optim_wrapper) \
+            if len(data['inputs']) else {}
 
     #: Every load checks that the weights fit (see ``_load_from_state_dict``).
     checks_loaded_weights = True

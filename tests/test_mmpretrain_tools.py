@@ -1,0 +1,111 @@
+"""Our configs stand alone: mmpretrain's own tools and inferencer run them
+as they are and give what ours give."""
+import glob
+import os.path as osp
+import pickle
+
+import mmpretrain
+import pytest
+import torch
+from helpers.tools import REPO, TINY_CONFIG, run_tool
+from mmengine.config import Config
+
+from mmpre_inception.apis import ImagePredictor
+from mmpre_inception.checkpoint import load_checkpoint_file
+
+pytestmark = pytest.mark.slow
+
+MAIN_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py')
+# Where pip puts mmpretrain's tools (mim runs them from there).
+MMPRETRAIN_TOOLS = osp.join(osp.dirname(mmpretrain.__file__), '.mim',
+                            'tools')
+IMAGES = 8
+
+
+def evaluate(tool, checkpoint, shapes_root, work_dir, *options):
+    out = osp.join(work_dir, 'preds.pkl')
+    result = run_tool(
+        tool, MAIN_CONFIG, checkpoint, '--work-dir', work_dir, '--out', out,
+        '--cfg-options', f'test_dataloader.dataset.data_root={shapes_root}',
+        f'test_dataloader.dataset.indices={IMAGES}',
+        'test_dataloader.batch_size=4', *options)
+    with open(out, 'rb') as f:
+        predictions = pickle.load(f)
+    saved_config = osp.join(work_dir, 'inception_v3_8xb32_in1k.py')
+    return predictions, result.stdout + result.stderr, saved_config
+
+
+@pytest.fixture(scope='module')
+def ours(mmpretrain_checkpoint, shapes_root, tmp_path_factory):
+    _, checkpoint = mmpretrain_checkpoint
+    return evaluate('tools/test.py', checkpoint, shapes_root,
+                    str(tmp_path_factory.mktemp('ours')),
+                    'test_dataloader.num_workers=0')
+
+
+@pytest.mark.parametrize('workers', [None, 0])
+def test_mmpretrains_test_tool_gives_our_predictions(
+        workers, ours, mmpretrain_checkpoint, shapes_root, tmp_path):
+    """Its tools/test.py on our main config (the config's 5 workers, and
+    num_workers=0 as on a CPU) and mmpretrain's checkpoint layout."""
+    _, checkpoint = mmpretrain_checkpoint
+    options = [] if workers is None else [
+        f'test_dataloader.num_workers={workers}']
+    theirs, log, saved_config = evaluate(
+        osp.join(MMPRETRAIN_TOOLS, 'test.py'), checkpoint, shapes_root,
+        str(tmp_path), *options)
+    expected, _, our_saved_config = ours
+    assert len(theirs) == len(expected) == IMAGES
+    for got, want in zip(theirs, expected):
+        assert got['img_path'] == want['img_path']
+        torch.testing.assert_close(got['pred_score'], want['pred_score'])
+    # The checkpoint loaded whole (the model checks it), with no warning.
+    assert 'missing keys' not in log and 'unexpected key' not in log, log
+    # Both saved configs record what was evaluated.
+    for path in (saved_config, our_saved_config):
+        assert Config.fromfile(path).load_from == checkpoint
+
+
+def test_mmpretrains_inferencer_gives_our_scores(one_epoch_run, shapes_root,
+                                                tmp_path):
+    """ImageClassificationInferencer on a published checkpoint of ours.
+    It reads class names from the checkpoint: without them mmpretrain looks
+    the data set up with Registry.get, which takes names, not the classes
+    our pure-Python configs hold."""
+    from mmpretrain.apis import ImageClassificationInferencer
+    published = run_tool('tools/model_converters/publish_model.py',
+                         osp.join(one_epoch_run, 'epoch_1.pth'),
+                         str(tmp_path / 'tiny.pth'))
+    checkpoint = published.stdout.split('Published ')[1].strip()
+    assert 'dataset_meta' in load_checkpoint_file(checkpoint)['meta']
+    images = sorted(glob.glob(osp.join(shapes_root, 'val', '*')))[::5]
+    images.append(osp.join(REPO, 'demo', 'star.jpg'))
+    inferencer = ImageClassificationInferencer(model=TINY_CONFIG,
+                                               pretrained=checkpoint)
+    predictor = ImagePredictor(TINY_CONFIG, checkpoint)
+    for image in images:
+        (theirs, ) = inferencer(image)
+        (ours, ) = predictor(image, topk=10)
+        assert theirs['pred_class'] == ours['class_name']
+        scores = torch.zeros(10)
+        for label, score, _ in ours['topk']:
+            scores[label] = score
+        torch.testing.assert_close(torch.as_tensor(theirs['pred_scores']),
+                                   scores)
+
+
+def test_mmpretrains_train_tool_trains_and_resumes(tiny_options, tmp_path):
+    """Its tools/train.py on our config; --resume reads the Runner's own
+    checkpoint because the config's MMEngineSafeGlobalsHook allows
+    mmengine's types for torch's weights_only loads."""
+    train = osp.join(MMPRETRAIN_TOOLS, 'train.py')
+    work_dir = str(tmp_path)
+    run_tool(train, TINY_CONFIG, '--work-dir', work_dir,
+             *tiny_options('train_cfg.max_epochs=1'))
+    result = run_tool(train, TINY_CONFIG, '--work-dir', work_dir, '--resume',
+                      *tiny_options('train_cfg.max_epochs=2'))
+    assert 'resumed epoch: 1' in result.stdout + result.stderr
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        assert f.read() == osp.join(work_dir, 'epoch_2.pth')
+    state = load_checkpoint_file(osp.join(work_dir, 'epoch_2.pth'))
+    assert state['meta']['epoch'] == 2
