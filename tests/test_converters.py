@@ -235,8 +235,10 @@ def keras_source(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(f'keras{classes}')
     source, converted = folder / 'k.weights.h5', folder / 'ours.pth'
     model.save_weights(str(source))
-    run_tool('tools/model_converters/keras2mmpre_inception.py', str(source),
-             str(converted), '--classes', str(classes))
+    # In this process: TensorFlow is imported already (tens of seconds).
+    result = call_tool('tools/model_converters/keras2mmpre_inception.py',
+                       str(source), str(converted), '--classes', str(classes))
+    assert result.returncode == 0, result.stderr
     return model, classes, str(converted)
 
 

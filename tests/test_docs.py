@@ -16,7 +16,8 @@ def test_docs_build_without_warnings(tmp_path):
         cwd=REPO, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     api = (tmp_path / 'html' / 'api.html').read_text()
-    for documented in ('InceptionV3', 'RMSpropTF', 'ImagePredictor',
+    for documented in ('InceptionV3', 'AutocastOptimWrapper',
+                       'ImagePredictor',
                        'check_annotation_file', 'check_state_dict_fits',
                        'register_all_modules'):
         assert documented in api, documented

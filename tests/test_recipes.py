@@ -14,9 +14,9 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
+from timm.optim import RMSpropTF
 
 from mmpre_inception.checkpoint import load_checkpoint_file
-from mmpre_inception.engine import RMSpropTF
 from mmpre_inception.registry import MODELS, PARAM_SCHEDULERS
 
 CONFIGS = osp.join(REPO, 'configs')
@@ -50,9 +50,10 @@ def samples(labels):
 
 
 def test_rmsprop_tf_follows_tensorflows_rule():
-    """Three steps, with a learning-rate change, against the rule written
-    out in numpy: ms starts at 1, epsilon inside the root, lr inside the
-    momentum, L2 added to the gradient."""
+    """timm's RMSpropTF, as the recipe configures it: three steps, with a
+    learning-rate change, against the rule written out in numpy: ms starts
+    at 1, epsilon inside the root, lr inside the momentum, L2 added to the
+    gradient."""
     generator = torch.Generator().manual_seed(0)
     weight = torch.nn.Parameter(torch.randn(5, generator=generator))
     optimizer = RMSpropTF([weight], lr=0.045, alpha=0.9, eps=1.0,
@@ -70,13 +71,6 @@ def test_rmsprop_tf_follows_tensorflows_rule():
         mom = 0.9 * mom + lr * g / np.sqrt(ms + 1.0)
         w = w - mom
         np.testing.assert_allclose(weight.detach().numpy(), w, rtol=1e-6)
-
-
-def test_rmsprop_tf_rejects_bad_arguments():
-    with pytest.raises(ValueError, match='RMSpropTF: alpha must be in'):
-        RMSpropTF([torch.nn.Parameter(torch.zeros(1))], alpha=1.0)
-    with pytest.raises(ValueError, match='RMSpropTF: lr must be >= 0'):
-        RMSpropTF([torch.nn.Parameter(torch.zeros(1))], lr=-1)
 
 
 def test_paper_optimizer_and_weight_decay_groups():

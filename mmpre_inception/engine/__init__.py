@@ -5,7 +5,7 @@ from .hooks import (AtomicCheckpointHook, EpochSeedHook, FoldBatchNormHook,
                     StopLoaderWorkersHook, TrainValEMAHook,
                     UnreadableImagesHook, name_stalled_ranks)
 from .loops import SkipEmptyBatchesTestLoop, SkipEmptyBatchesValLoop
-from .optimizers import AutocastOptimWrapper, RMSpropTF
+from .optimizers import AutocastOptimWrapper
 from .runner import ConsoleSummaryRunner
 from .skip_unreadable import enable_skip_unreadable
 
@@ -15,6 +15,6 @@ __all__ = [
     'NonFiniteLossHook', 'ProgressHook', 'RGBVisualizationHook',
     'StopLoaderWorkersHook', 'TrainValEMAHook', 'UnreadableImagesHook',
     'name_stalled_ranks', 'SkipEmptyBatchesTestLoop',
-    'SkipEmptyBatchesValLoop', 'AutocastOptimWrapper', 'RMSpropTF',
+    'SkipEmptyBatchesValLoop', 'AutocastOptimWrapper',
     'ConsoleSummaryRunner', 'enable_skip_unreadable'
 ]

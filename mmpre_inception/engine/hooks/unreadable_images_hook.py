@@ -1,7 +1,6 @@
 """Count and report the images ``--skip-unreadable`` dropped."""
 import torch
-import torch.distributed as dist
-from mmengine.dist import is_distributed
+from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
@@ -30,10 +29,9 @@ class UnreadableImagesHook(Hook):
 
     def _report(self, runner, mode: str, dataloader) -> None:
         total = torch.tensor([float(self.counts.get(mode, 0))])
-        if is_distributed():
-            if dist.get_backend() == 'nccl':
-                total = total.cuda()
-            dist.all_reduce(total)
+        # mmengine's all_reduce moves the tensor to the backend's device
+        # (a GPU for nccl) and back; one process returns it as it is.
+        all_reduce(total)
         skipped = int(total.item())
         size = len(dataloader.dataset)
         runner.message_hub.update_info(f'{mode}/unreadable', skipped)

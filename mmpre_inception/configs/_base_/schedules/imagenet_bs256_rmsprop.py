@@ -11,13 +11,13 @@
 # and scale it linearly from there: lr = 0.045 * total_batch / 256, which
 # `tools/train.py --auto-scale-lr` applies for other batch sizes.
 from mmengine.optim import OptimWrapper, StepLR
-
-from mmpre_inception.engine import RMSpropTF
+from timm.optim import RMSpropTF
 
 optim_wrapper = dict(
     type=OptimWrapper,
-    # TF's RMSProp puts epsilon inside the square root: torch.optim.RMSprop
-    # with eps=1.0 would be a different optimizer.
+    # timm's RMSpropTF is TensorFlow's rule: epsilon inside the square
+    # root, the mean square starting at 1, the rate inside the momentum.
+    # torch.optim.RMSprop with eps=1.0 would be a different optimizer.
     optimizer=dict(
         type=RMSpropTF,
         lr=0.045,
