@@ -6,8 +6,8 @@ import torch
 from helpers.tools import call_tool, run_tool
 from mmpretrain.models.backbones import InceptionV3 as MMPretrainInceptionV3
 
-from mmpre_inception.checkpoint import load_checkpoint_file
 from mmpre_inception.analysis import count_flops
+from mmpre_inception.checkpoint import load_checkpoint_file
 
 ZOO_FLOPS = 5_745_177_632
 ZOO_PARAMS = 23_834_568
@@ -51,8 +51,9 @@ def test_counter_reproduces_the_zoo_figure_on_mmpretrains_model():
 
 @pytest.mark.slow
 def test_get_flops_reports_the_zoo_figures():
-    result = run_tool('tools/analysis_tools/get_flops.py',
-                      'configs/inception_v3_8xb32_in1k.py')
+    result = call_tool('tools/analysis_tools/get_flops.py',
+                       'configs/inception_v3_8xb32_in1k.py')
+    assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == 'Input shape: (3, 299, 299)'
     assert lines[1].startswith(f'FLOPs: 5.75 G ({ZOO_FLOPS:,}; ')
@@ -103,8 +104,9 @@ def test_benchmark_checkpoint_gives_spread_predictions(shapes_root, tmp_path):
     from mmengine.dataset import Compose, pseudo_collate
     from mmengine.registry import DefaultScope
     out = str(tmp_path / 'calibrated.pth')
-    result = run_tool('tools/analysis_tools/make_benchmark_checkpoint.py',
-                      shapes_root, out, '--images', '6', '--logit-std', '2')
+    result = call_tool('tools/analysis_tools/make_benchmark_checkpoint.py',
+                       shapes_root, out, '--images', '6', '--logit-std', '2')
+    assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].startswith(
         f'wrote {out}: logit std 2.00')
     state = load_checkpoint_file(out)['state_dict']

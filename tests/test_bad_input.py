@@ -204,16 +204,13 @@ def data_options(root, *extra):
 
 
 @pytest.mark.slow
-def test_tools_stop_on_a_broken_image_with_one_line(shapes_copy, tmp_path):
+def test_tools_stop_on_a_broken_image_with_one_line(shapes_copy, one_epoch_run,
+                                                    tmp_path):
     names = val_images(shapes_copy)
     broken = osp.join(shapes_copy, 'val', names[3])
     with open(broken, 'r+b') as f:
         f.truncate(200)
-    checkpoint = str(tmp_path / 'model.pth')
-    run_tool('tools/train.py', TINY_CONFIG, '--work-dir', str(tmp_path),
-             '--no-validate',
-             *data_options(shapes_copy, 'train_cfg.max_epochs=1'))
-    shutil.copy(osp.join(tmp_path, 'epoch_1.pth'), checkpoint)
+    checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
     # In a data-loader worker, as real runs do.
     result = run_tool('tools/test.py', TINY_CONFIG, checkpoint,
                       '--work-dir', str(tmp_path / 'test'),
@@ -243,9 +240,8 @@ def test_training_skips_unreadable_images_when_asked(shapes_copy, tmp_path):
     with open(broken, 'wb') as f:
         f.write(b'not an image')
     options = data_options(shapes_copy, 'train_cfg.max_epochs=1')
-    result = run_tool('tools/train.py', TINY_CONFIG, '--no-validate',
-                      '--work-dir', str(tmp_path / 'strict'), *options,
-                      check=False)
+    result = call_tool('tools/train.py', TINY_CONFIG, '--no-validate',
+                       '--work-dir', str(tmp_path / 'strict'), *options)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f'error: cannot read image {broken}: not an image (starts with '

@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 import torch
-from helpers.tools import TINY_CONFIG, run_tool
+from helpers.tools import TINY_CONFIG, call_tool, run_tool
 
 from mmpre_inception.checkpoint import (CheckpointError, load_checkpoint_file,
                                         name_checkpoint_file)
@@ -132,10 +132,10 @@ def test_tools_refuse_bad_checkpoints_with_one_line(
                           *tiny_options(), check=False)
         assert result.returncode == 1
         assert result.stderr.strip().splitlines()[-1].startswith(start)
-        result = run_tool('tools/train.py', TINY_CONFIG, '--resume',
-                          str(checkpoint), '--work-dir',
-                          str(tmp_path / 'train'), *tiny_options(),
-                          check=False)
+        # In this process (the same code as the command line above).
+        result = call_tool('tools/train.py', TINY_CONFIG, '--resume',
+                           str(checkpoint), '--work-dir',
+                           str(tmp_path / 'train'), *tiny_options())
         assert result.returncode == 1
         assert result.stderr.strip().splitlines()[-1].startswith(start)
     assert not marker.exists()

@@ -167,8 +167,11 @@ def timm_source(request, tmp_path_factory):
     source, converted = folder / 'model.safetensors', folder / 'ours.pth'
     from safetensors.torch import save_file
     save_file(model.state_dict(), str(source))
-    result = run_tool('tools/model_converters/timm2mmpre_inception.py',
-                      str(source), str(converted), '--variant', variant)
+    # In this process, for each tag; the torchvision fixture above runs
+    # its converter's command line.
+    result = call_tool('tools/model_converters/timm2mmpre_inception.py',
+                       str(source), str(converted), '--variant', variant)
+    assert result.returncode == 0, result.stderr
     assert osp.relpath(TIMM_CONFIGS[variant], REPO) in result.stdout
     return variant, model.eval(), data_cfg, str(converted)
 

@@ -3,6 +3,7 @@ as they are and give what ours give."""
 import glob
 import os.path as osp
 import pickle
+import shutil
 
 import mmpretrain
 import pytest
@@ -94,15 +95,18 @@ def test_mmpretrains_inferencer_gives_our_scores(one_epoch_run, shapes_root,
                                    scores)
 
 
-def test_mmpretrains_train_tool_trains_and_resumes(tiny_options, tmp_path):
-    """Its tools/train.py on our config; --resume reads the Runner's own
-    checkpoint because the config's MMEngineSafeGlobalsHook allows
-    mmengine's types for torch's weights_only loads."""
-    train = osp.join(MMPRETRAIN_TOOLS, 'train.py')
+def test_mmpretrains_train_tool_trains_and_resumes(one_epoch_run,
+                                                  tiny_options, tmp_path):
+    """Its tools/train.py continues our tools/train.py's first epoch: its
+    --resume reads the Runner's checkpoint because the config's
+    MMEngineSafeGlobalsHook allows mmengine's types for torch's
+    weights_only loads."""
     work_dir = str(tmp_path)
-    run_tool(train, TINY_CONFIG, '--work-dir', work_dir,
-             *tiny_options('train_cfg.max_epochs=1'))
-    result = run_tool(train, TINY_CONFIG, '--work-dir', work_dir, '--resume',
+    shutil.copy(osp.join(one_epoch_run, 'epoch_1.pth'), work_dir)
+    with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work_dir, 'epoch_1.pth'))
+    result = run_tool(osp.join(MMPRETRAIN_TOOLS, 'train.py'), TINY_CONFIG,
+                      '--work-dir', work_dir, '--resume',
                       *tiny_options('train_cfg.max_epochs=2'))
     assert 'resumed epoch: 1' in result.stdout + result.stderr
     with open(osp.join(work_dir, 'last_checkpoint')) as f:

@@ -42,13 +42,20 @@ def test_resume_continues_from_the_last_checkpoint(one_epoch_run,
     assert 'ema_state_dict' in state
 
 
-def test_test_tool_scores_the_trained_checkpoint(one_epoch_run, tiny_options,
-                                                 tmp_path):
-    out = str(tmp_path / 'preds.pkl')
-    checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
-    result = run_tool('tools/test.py', TINY_CONFIG, checkpoint,
-                      '--work-dir', str(tmp_path), '--out', out,
-                      *tiny_options())
+@pytest.fixture(scope='module')
+def evaluated(one_epoch_run, tiny_options, tmp_path_factory):
+    """``tools/test.py`` on the trained checkpoint, predictions to --out:
+    (the finished process, the --out path, the work dir)."""
+    work_dir = tmp_path_factory.mktemp('evaluated')
+    out = str(work_dir / 'preds.pkl')
+    result = run_tool('tools/test.py', TINY_CONFIG,
+                      osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
+                      str(work_dir), '--out', out, *tiny_options())
+    return result, out, work_dir
+
+
+def test_test_tool_scores_the_trained_checkpoint(evaluated):
+    result, out, _ = evaluated
     with open(out, 'rb') as f:
         predictions = pickle.load(f)
     assert len(predictions) == 20
@@ -175,10 +182,8 @@ def test_out_path_is_checked_before_the_run(tiny_options, tmp_path, out,
 
 
 def test_console_shows_results_and_the_log_file_keeps_the_listings(
-        one_epoch_run, tiny_options, tmp_path):
-    result = run_tool('tools/test.py', TINY_CONFIG,
-                      osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
-                      str(tmp_path), *tiny_options())
+        evaluated):
+    result, _, work_dir = evaluated
     console = result.stdout + result.stderr
     for listing in ('Config:', 'Hooks will be executed',
                     'System environment'):
@@ -186,7 +191,7 @@ def test_console_shows_results_and_the_log_file_keeps_the_listings(
     assert len(console.strip().splitlines()) < 20
     assert console.strip().splitlines()[-1].startswith('Evaluated ')
     import glob
-    (log_file, ) = glob.glob(str(tmp_path / '*' / '*.log'))
+    (log_file, ) = glob.glob(str(work_dir / '*' / '*.log'))
     with open(log_file) as f:
         log = f.read()
     for listing in ('Config:', 'Hooks will be executed',

@@ -83,6 +83,9 @@ class InceptionClassifier(ImageClassifier):
         self.cpu_inference_chunk = cpu_inference_chunk
         self.register_load_state_dict_post_hook(_auxiliary_may_be_absent)
         if channels_last:
+            # Here rather than in a hook: mmengine wraps the model in DDP
+            # right after building it, before any hook runs, and DDP's
+            # gradient buckets take the layout the weights have then.
             # Loading and initialisation write into these tensors in
             # place, so the layout set here lasts.
             self.to(memory_format=torch.channels_last)
