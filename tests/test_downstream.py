@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-import torch
 from helpers.tools import REPO
 
 from mmpre_inception.checkpoint import load_checkpoint_file

@@ -2,7 +2,7 @@
 import os
 
 import pytest
-from helpers.tools import TINY_CONFIG, call_tool, run_tool
+from helpers.tools import TINY_CONFIG, call_tool
 
 from mmpre_inception.utils import (ConfigError, latest_checkpoint,
                                    lock_work_dir)

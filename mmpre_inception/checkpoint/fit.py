@@ -7,7 +7,7 @@ this check on every load of its own state (``load_from``, ``--resume``,
 ``init_cfg``, :func:`load_checked_weights`); the converters run it on the
 models they build.
 """
-from typing import Dict, Iterable, Mapping
+from typing import Iterable, Mapping
 
 import torch
 from mmengine.model import is_model_wrapper

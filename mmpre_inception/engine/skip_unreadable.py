@@ -7,8 +7,8 @@ from mmengine.config import Config
 
 from mmpre_inception.datasets import (LoadImageFromFileChecked,
                                       SkipUnreadableImages,
-                                      check_dataset_annotations,
                                       collate_skipping_unreadable)
+
 from .hooks import UnreadableImagesHook
 from .loops import SkipEmptyBatchesTestLoop, SkipEmptyBatchesValLoop
 
