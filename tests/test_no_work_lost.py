@@ -83,23 +83,36 @@ def test_full_disk_names_the_file_and_leaves_no_temporary(tmp_path,
     assert os.listdir(tmp_path) == []
 
 
+def train_killed_at_a_rename(shapes_root, work_dir, monkeypatch,
+                             killed) -> list:
+    """Train two epochs in a Runner whose ``os.replace`` is interrupted (as
+    by a kill) where ``killed(destinations so far)`` says; returns every
+    destination renamed to, the interrupted one last."""
+    runner = Runner.from_cfg(
+        tiny_cfg(shapes_root, work_dir, max_epochs=2, val_interval=5))
+    replace = os.replace
+    renamed = []
+
+    def replace_or_die(src, dst):
+        renamed.append(str(dst))
+        if killed(renamed):
+            raise KeyboardInterrupt(f'killed while renaming to {dst}')
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, 'replace', replace_or_die)
+    with pytest.raises(KeyboardInterrupt):
+        runner.train()
+    monkeypatch.undo()
+    return renamed
+
+
 def test_crash_while_saving_keeps_the_last_checkpoint(shapes_root, tmp_path,
                                                       monkeypatch):
     """A Runner whose save of epoch 2 dies before the rename: epoch 1 stays
     complete and last_checkpoint still names it."""
-    cfg = tiny_cfg(shapes_root, tmp_path, max_epochs=2, val_interval=5)
-    runner = Runner.from_cfg(cfg)
-    replace = os.replace
-
-    def crash_on_epoch_2(src, dst):
-        if osp.basename(dst) == 'epoch_2.pth':
-            raise KeyboardInterrupt('killed while saving epoch 2')
-        return replace(src, dst)
-
-    monkeypatch.setattr(os, 'replace', crash_on_epoch_2)
-    with pytest.raises(KeyboardInterrupt):
-        runner.train()
-    monkeypatch.undo()
+    train_killed_at_a_rename(
+        shapes_root, tmp_path, monkeypatch,
+        lambda renamed: osp.basename(renamed[-1]) == 'epoch_2.pth')
     assert not osp.exists(tmp_path / 'epoch_2.pth')
     assert (tmp_path / 'last_checkpoint').read_text() == \
         str(tmp_path / 'epoch_1.pth')
@@ -114,23 +127,11 @@ def test_last_checkpoint_is_replaced_by_a_rename(shapes_root, tmp_path,
     """mmengine 0.10.7 rewrites last_checkpoint in place (open 'w'); a
     kill while it writes must not leave it empty. The record of epoch 1
     survives a save of epoch 2 that dies while writing the new record."""
-    cfg = tiny_cfg(shapes_root, tmp_path, max_epochs=2, val_interval=5)
-    runner = Runner.from_cfg(cfg)
-    replace = os.replace
-    renamed = []
-
-    def crash_on_second_record(src, dst):
-        if osp.basename(dst) == 'last_checkpoint':
-            renamed.append(dst)
-            if len(renamed) == 2:
-                raise KeyboardInterrupt('killed while writing the record')
-        return replace(src, dst)
-
-    monkeypatch.setattr(os, 'replace', crash_on_second_record)
-    with pytest.raises(KeyboardInterrupt):
-        runner.train()
-    monkeypatch.undo()
-    assert renamed == [str(tmp_path / 'last_checkpoint')] * 2
+    record = str(tmp_path / 'last_checkpoint')
+    renamed = train_killed_at_a_rename(
+        shapes_root, tmp_path, monkeypatch,
+        lambda renamed: renamed.count(record) == 2)
+    assert [dst for dst in renamed if dst == record] == [record] * 2
     assert (tmp_path / 'last_checkpoint').read_text() == \
         str(tmp_path / 'epoch_1.pth')
     assert osp.isfile(tmp_path / 'epoch_2.pth')  # saved before the record

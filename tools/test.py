@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import pickle
 import sys
 
 from mmengine.config import DictAction
@@ -101,7 +100,7 @@ from mmengine.evaluator import DumpResults  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmpre_inception.checkpoint import (  # noqa: E402
-    CheckpointError, explain_load_failure, name_checkpoint_file)
+    CheckpointError, checkpoint_errors_named)
 from mmpre_inception.datasets import (  # noqa: E402
     AnnotationError, UnreadableImageError, check_config_annotations)
 from mmpre_inception.engine import (  # noqa: E402
@@ -180,15 +179,8 @@ def evaluate(cfg, args) -> dict:
     if args.out and args.out_item in (None, 'pred'):
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
-    try:
+    with checkpoint_errors_named(args.checkpoint):  # the Runner loads it
         metrics = runner.test()
-    except CheckpointError as error:  # from the model's fit check
-        raise name_checkpoint_file(error, args.checkpoint) from None
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
-        explained = explain_load_failure(args.checkpoint, error)
-        if explained is None:
-            raise
-        raise explained from None
     if args.skip_unreadable:
         hub = runner.message_hub
         metrics['scored'] = hub.get_info('test/scored')

@@ -8,7 +8,6 @@ Example:
 import argparse
 import errno
 import os
-import pickle
 import sys
 
 from mmengine.config import DictAction
@@ -89,7 +88,7 @@ silence_known_warnings()
 from mmengine.runner import Runner  # noqa: E402
 
 from mmpre_inception.checkpoint import (  # noqa: E402
-    CheckpointError, explain_load_failure, name_checkpoint_file)
+    CheckpointError, checkpoint_errors_named)
 from mmpre_inception.datasets import (  # noqa: E402
     AnnotationError, UnreadableImageError, check_config_annotations)
 from mmpre_inception.engine import (  # noqa: E402
@@ -164,16 +163,8 @@ def train(cfg) -> None:
     # As mmpretrain's tools: the config's runner_type, if it names one.
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
         Runner.from_cfg(cfg)
-    path = cfg.get('load_from')
-    try:
+    with checkpoint_errors_named(cfg.get('load_from')):
         runner.train()
-    except CheckpointError as error:  # from the model's fit check
-        raise name_checkpoint_file(error, path) if path else error from None
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
-        explained = explain_load_failure(path, error) if path else None
-        if explained is None:
-            raise
-        raise explained from None
 
 
 def main(argv=None) -> int:

@@ -13,8 +13,8 @@ import torch
 from mmengine.model import is_model_wrapper
 
 from .layout import AUX_CLASSIFIER_PREFIXES
-from .reading import (CheckpointError, load_checkpoint_file,
-                      name_checkpoint_file, state_dict_of)
+from .reading import (CheckpointError, checkpoint_errors_named,
+                      load_checkpoint_file, state_dict_of)
 
 _SHOWN = 5
 
@@ -131,8 +131,6 @@ def load_checked_weights(model: torch.nn.Module, path: str) -> dict:
     if not getattr(model, 'checks_loaded_weights', False):
         check_state_dict_fits(model.state_dict(), weights,
                               f'checkpoint {path}', AUX_CLASSIFIER_PREFIXES)
-    try:
+    with checkpoint_errors_named(path):
         model.load_state_dict(weights, strict=False)
-    except CheckpointError as error:
-        raise name_checkpoint_file(error, path) from None
     return checkpoint

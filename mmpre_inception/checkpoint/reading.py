@@ -5,10 +5,11 @@ Every checkpoint our tools, converters and APIs read goes through
 types mmengine writes allowed for that one call (:mod:`.safe_globals`), and
 each way it can fail turned into one :class:`CheckpointError` line. The
 Runner's own loads (``load_from``, ``--resume``) fail the same ways; the
-tools pass those errors through :func:`explain_load_failure`.
+tools run them inside :func:`checkpoint_errors_named`.
 """
+import contextlib
 import pickle
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional
 
 import torch
 
@@ -75,6 +76,51 @@ def explain_load_failure(path: str,
     return None
 
 
+def name_checkpoint_file(error: CheckpointError, path: str) -> CheckpointError:
+    """``error`` (raised by a model's load, which does not know the file)
+    with the checkpoint's path in its message.
+
+    Example:
+        >>> str(name_checkpoint_file(
+        ...     CheckpointError('the checkpoint does not fit'), 'a.pth'))
+        'checkpoint a.pth does not fit'
+    """
+    message = str(error)
+    if path in message:
+        return error
+    if message.startswith('the checkpoint'):
+        return CheckpointError(
+            message.replace('the checkpoint', f'checkpoint {path}', 1))
+    return CheckpointError(f'checkpoint {path}: {message}')
+
+
+@contextlib.contextmanager
+def checkpoint_errors_named(path: Optional[str]) -> Iterator[None]:
+    """Turn the ways loading ``path`` fails inside the block (reading it,
+    or a model's fit check) into one :class:`CheckpointError` that names
+    ``path``; any other error passes unchanged. For our reader and for the
+    tools around the Runner's own load (``load_from``, ``--resume``).
+
+    Args:
+        path (str, optional): The checkpoint; None passes every error on.
+
+    Example:
+        >>> with checkpoint_errors_named('epoch_1.pth'):  # doctest: +SKIP
+        ...     runner.train()
+    """
+    try:
+        yield
+    except CheckpointError as error:
+        if path is None:
+            raise
+        raise name_checkpoint_file(error, path) from None
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
+        explained = explain_load_failure(path, error) if path else None
+        if explained is None:
+            raise
+        raise explained from None
+
+
 def load_checkpoint_file(path: str) -> dict:
     """``torch.load`` a checkpoint with ``weights_only=True``, turning the
     ways it fails into one clear :class:`CheckpointError`.
@@ -96,7 +142,8 @@ def load_checkpoint_file(path: str) -> dict:
     try:
         # The allow-list holds for this call only; the process's own
         # torch.serialization settings are left as they were.
-        with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+        with checkpoint_errors_named(path), torch.serialization.safe_globals(
+                mmengine_checkpoint_globals()):
             checkpoint = torch.load(path, map_location='cpu',
                                     weights_only=True)
     except FileNotFoundError:
@@ -104,11 +151,6 @@ def load_checkpoint_file(path: str) -> dict:
     except OSError as error:
         raise CheckpointError(
             f'cannot read checkpoint {path}: {error.strerror}') from None
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
-        explained = explain_load_failure(path, error)
-        if explained is None:
-            raise
-        raise explained from None
     if not isinstance(checkpoint, dict):
         raise CheckpointError(
             f'cannot use checkpoint {path}: expected a dict, got '
@@ -142,21 +184,3 @@ def read_weights(path: str) -> Dict[str, torch.Tensor]:
         except (OSError, RuntimeError) as error:
             raise CheckpointError(f'cannot read {path}: {error}') from None
     return state_dict_of(load_checkpoint_file(path))
-
-
-def name_checkpoint_file(error: CheckpointError, path: str) -> CheckpointError:
-    """``error`` (raised by a model's load, which does not know the file)
-    with the checkpoint's path in its message.
-
-    Example:
-        >>> str(name_checkpoint_file(
-        ...     CheckpointError('the checkpoint does not fit'), 'a.pth'))
-        'checkpoint a.pth does not fit'
-    """
-    message = str(error)
-    if path in message:
-        return error
-    if message.startswith('the checkpoint'):
-        return CheckpointError(
-            message.replace('the checkpoint', f'checkpoint {path}', 1))
-    return CheckpointError(f'checkpoint {path}: {message}')

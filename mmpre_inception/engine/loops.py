@@ -12,7 +12,8 @@ class _SkipEmptyBatches:
     stage: str
 
     def run_iter(self, idx, data_batch) -> None:
-        if isinstance(data_batch, dict) and not data_batch.get('inputs'):
+        # len: a list of images (our collate) or one stacked tensor.
+        if isinstance(data_batch, dict) and len(data_batch['inputs']) == 0:
             self.runner.call_hook(f'before_{self.stage}_iter', batch_idx=idx,
                                   data_batch=data_batch)
             self.runner.call_hook(f'after_{self.stage}_iter', batch_idx=idx,
