@@ -6,8 +6,9 @@ from helpers.tools import REPO
 from mmengine.config import Config
 
 from mmpre_inception.analysis import mmpretrain_inception_config_path
-from mmpre_inception.utils import (ConfigError, check_config_runs_here,
-                                   load_config)
+from mmpre_inception.utils import (ConfigError, auto_num_workers,
+                                   check_config_runs_here, load_config)
+from mmpre_inception.utils.distributed import ranks_on_this_node
 
 MAIN_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py')
 MMPRETRAIN_CONFIG = mmpretrain_inception_config_path()
@@ -75,4 +76,74 @@ def test_zero_train_workers_with_persistent_workers_name_both_keys():
                        r'workers=True needs worker processes but '
                        r'train_dataloader.num_workers is 0: also set '
                        r'train_dataloader.persistent_workers=False$'):
+        check_config_runs_here(cfg)
+
+
+@pytest.mark.parametrize('cpus,ranks,workers', [
+    (2, 1, 1), (2, 2, 1), (1, 1, 1), (16, 1, 15), (128, 8, 15), (64, 3, 20)])
+def test_auto_workers_share_the_cpus_among_ranks(cpus, ranks, workers):
+    assert auto_num_workers(cpus=cpus, ranks=ranks) == workers
+
+
+@pytest.mark.parametrize('env,ranks', [
+    ({}, 1), ({'LOCAL_WORLD_SIZE': '4'}, 4),
+    ({'SLURM_NTASKS_PER_NODE': '4(x2)'}, 4),
+    ({'LOCAL_WORLD_SIZE': '2', 'SLURM_NTASKS_PER_NODE': '8'}, 2)])
+def test_ranks_on_this_node_read_from_the_launcher(monkeypatch, env, ranks):
+    for name in ('LOCAL_WORLD_SIZE', 'SLURM_NTASKS_PER_NODE'):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert ranks_on_this_node() == ranks
+
+
+def test_auto_workers_from_the_main_config_raise_no_warning(tmp_path):
+    """The main config's loaders say num_workers='auto': the Runner builds
+    them with this machine's share, so PyTorch's 'exceeds the suggested
+    max number of worker' warning (which 5 workers on 2 CPUs raise) never
+    fires, and the saved config keeps 'auto'."""
+    import warnings
+
+    from mmengine.model import BaseModel
+    from torch.utils.data import Dataset
+
+    from mmpre_inception.engine import ConsoleSummaryRunner
+
+    cfg = load_config(MAIN_CONFIG)
+    assert cfg.train_dataloader.num_workers == 'auto'
+    assert cfg.test_dataloader.num_workers == 'auto'
+
+    class Numbers(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            return index
+
+    class Model(BaseModel):
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            return inputs
+
+    loader = {**cfg.test_dataloader, 'dataset': Numbers(), 'batch_size': 2,
+              'sampler': dict(type='DefaultSampler', shuffle=False)}
+    runner = ConsoleSummaryRunner(
+        model=Model(), work_dir=str(tmp_path), test_dataloader=loader,
+        test_cfg=dict(), test_evaluator=cfg.test_evaluator,
+        cfg=dict(test_dataloader=cfg.test_dataloader))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        built = runner.test_dataloader
+        assert [list(batch) for batch in built] == [[0, 1], [2, 3]]
+    assert built.num_workers == auto_num_workers() >= 1
+    assert not [w for w in caught if 'worker' in str(w.message)]
+    assert runner.cfg.test_dataloader.num_workers == 'auto'
+
+
+@pytest.mark.parametrize('value', ['Auto', -1, 2.5, True])
+def test_unusable_worker_counts_name_the_key(value):
+    cfg = load_config(MAIN_CONFIG, {'val_dataloader.num_workers': value})
+    with pytest.raises(ConfigError, match=(
+            r"^val_dataloader.num_workers=.*: use a number of worker "
+            r"processes \(0 loads in the main process\) or 'auto' to "
+            r"choose from this machine's CPUs$")):
         check_config_runs_here(cfg)

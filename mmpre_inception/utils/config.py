@@ -1,10 +1,13 @@
 """Reading a config and the ``--cfg-options`` a user gives with it."""
 import difflib
 import os.path as osp
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 from mmengine.config import Config
+
+from .distributed import (auto_num_workers, cpus_for_this_process,
+                          ranks_on_this_node)
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -100,6 +103,8 @@ def check_config_runs_here(cfg: Config) -> None:
     """
     for name in DATALOADERS:
         loader = cfg.get(name)
+        if loader:
+            resolve_auto_workers(name, loader)  # a value it cannot use
         if loader and loader.get('persistent_workers') and \
                 loader.get('num_workers', 0) == 0:
             raise ConfigError(
@@ -112,3 +117,45 @@ def check_config_runs_here(cfg: Config) -> None:
             f"sync_bn={cfg.sync_bn!r} needs CUDA GPUs (torch's "
             'SyncBatchNorm has no CPU kernel); remove sync_bn to train '
             'with per-process BatchNorm on CPUs')
+
+
+AUTO_WORKERS = 'auto'
+
+
+def resolve_auto_workers(name: str,
+                         loader: dict) -> Tuple[dict, Optional[str]]:
+    """A data loader config with ``num_workers='auto'`` replaced by
+    :func:`auto_num_workers` for this machine.
+
+    Args:
+        name (str): The loader's key, for messages (``train_dataloader``).
+        loader (dict): Its config; not changed.
+
+    Returns:
+        tuple[dict, str | None]: The loader to build (``loader`` itself
+        when its ``num_workers`` is a number) and, when ``'auto'`` was
+        resolved, a line saying to what and why.
+
+    Raises:
+        ConfigError: ``num_workers`` is neither a count nor ``'auto'``.
+
+    Example:
+        >>> loader, line = resolve_auto_workers(
+        ...     'val_dataloader', dict(num_workers='auto', batch_size=32))
+        >>> loader['num_workers'] >= 1
+        True
+    """
+    workers = loader.get('num_workers', 0)
+    if isinstance(workers, int) and not isinstance(workers, bool) \
+            and workers >= 0:
+        return loader, None
+    if workers != AUTO_WORKERS:
+        raise ConfigError(
+            f'{name}.num_workers={workers!r}: use a number of worker '
+            "processes (0 loads in the main process) or "
+            f"'{AUTO_WORKERS}' to choose from this machine's CPUs")
+    resolved = auto_num_workers()
+    line = (f"{name}.num_workers='{AUTO_WORKERS}': {resolved} per rank "
+            f'({cpus_for_this_process()} CPUs for {ranks_on_this_node()} '
+            'rank(s) on this machine)')
+    return {**loader, 'num_workers': resolved}, line

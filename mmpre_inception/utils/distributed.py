@@ -63,3 +63,50 @@ def shutdown_distributed() -> None:
     if dist.is_available() and dist.is_initialized():
         gc.collect()
         dist.destroy_process_group()
+
+
+def cpus_for_this_process() -> int:
+    """CPUs this process may run on (its affinity, which a scheduler such
+    as slurm or a container narrows), as PyTorch's DataLoader counts them
+    when it warns about too many workers."""
+    if hasattr(os, 'sched_getaffinity'):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def ranks_on_this_node() -> int:
+    """Processes of this run sharing this machine: ``LOCAL_WORLD_SIZE``
+    (torchrun), ``SLURM_NTASKS_PER_NODE`` (slurm), else 1."""
+    for name in ('LOCAL_WORLD_SIZE', 'SLURM_NTASKS_PER_NODE'):
+        value = os.environ.get(name, '')
+        # slurm writes e.g. '4(x2)' for heterogeneous allocations
+        digits = value.split('(')[0]
+        if digits.isdigit() and int(digits) > 0:
+            return int(digits)
+    return 1
+
+
+def auto_num_workers(cpus: Optional[int] = None,
+                     ranks: Optional[int] = None) -> int:
+    """Data-loader workers per rank that keep every CPU busy and none
+    oversubscribed: the rank's share of the CPUs less one for the rank's
+    own process (which runs the model and collates), at least one.
+
+    Args:
+        cpus (int, optional): CPUs available; default
+            :func:`cpus_for_this_process`.
+        ranks (int, optional): Ranks sharing them; default
+            :func:`ranks_on_this_node`.
+
+    Returns:
+        int: The number of worker processes.
+
+    Example:
+        >>> auto_num_workers(cpus=16, ranks=1), auto_num_workers(2, 1)
+        (15, 1)
+        >>> auto_num_workers(cpus=128, ranks=8), auto_num_workers(2, 2)
+        (15, 1)
+    """
+    cpus = cpus_for_this_process() if cpus is None else cpus
+    ranks = ranks_on_this_node() if ranks is None else ranks
+    return max(1, cpus // max(1, ranks) - 1)

@@ -57,7 +57,7 @@ from mmpre_inception.checkpoint import (  # noqa: E402
 from mmpre_inception.datasets import (  # noqa: E402
     AnnotationError, check_dataset_annotations)
 from mmpre_inception.utils import (  # noqa: E402
-    ConfigError, check_config_runs_here)
+    ConfigError, check_config_runs_here, resolve_auto_workers)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -334,6 +334,11 @@ def e2e_loader_cfg(cfg: Config, args) -> Config:
     if args.batch_size:
         loader.batch_size = args.batch_size[0]
     check_config_runs_here(cfg)
+    # Its own loaders, not the Runner's: resolve 'auto' as the Runner does.
+    cfg.test_dataloader, resolved = resolve_auto_workers(
+        'test_dataloader', loader)
+    if resolved:
+        print(resolved)
     return cfg
 
 

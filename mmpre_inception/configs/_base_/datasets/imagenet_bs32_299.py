@@ -37,7 +37,9 @@ test_pipeline = [
 
 train_dataloader = dict(
     batch_size=32,
-    num_workers=5,
+    # 'auto': this machine's CPUs per rank, less one (ConsoleSummaryRunner
+    # resolves it and logs the number); an integer is used as it is.
+    num_workers='auto',
     # Workers live across epochs. PyTorch refuses this with num_workers=0:
     # set persistent_workers=False with it.
     persistent_workers=True,
@@ -52,7 +54,7 @@ train_dataloader = dict(
 
 val_dataloader = dict(
     batch_size=32,
-    num_workers=5,
+    num_workers='auto',
     # One pass per evaluation, so persistent workers would save only their
     # start-up; without them num_workers=0 works as it is.
     persistent_workers=False,
