@@ -10,8 +10,12 @@ Example:
     python tools/test.py configs/inception_v3_8xb32_in1k.py CKPT \
         --cfg-options test_dataloader.dataset.data_root=/data/imagenet
     bash tools/dist_test.sh CONFIG CKPT 8
+    # 144 crops per image (GoogLeNet's protocol), softmax averaged
+    python tools/test.py configs/multi_crop/inception_v3_144crop_in1k.py \
+        CKPT --tta
 """
 import argparse
+import copy
 import json
 import os
 import os.path as osp
@@ -64,6 +68,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='evaluate without folding BatchNorm into the convolutions '
         '(removes default_hooks.fold_batchnorm; folding is faster, and '
         'the logits agree within float rounding)')
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help="test-time augmentation, as mmpretrain's --tta: the config's "
+        'tta_pipeline views of each image (without one, the test pipeline '
+        'and its mirror image) scored by its tta_model (without one, the '
+        'mean of the softmax); configs/multi_crop/ hold 10, 12 and 144 '
+        'crops')
     parser.add_argument(
         '--skip-unreadable',
         action='store_true',
@@ -133,6 +145,28 @@ def check_out_path(path: str, out_item: str) -> None:
             'folder')
 
 
+def use_test_time_augmentation(cfg) -> None:
+    """Wrap ``model`` in ``tta_model`` and test on ``tta_pipeline``, as
+    mmpretrain's ``tools/test.py --tta`` does, with the same defaults where
+    the config has neither: the mirror image, and mean softmax scores."""
+    # Names, not classes: the work dir's copy of the config is written as
+    # Python source, which can name only the classes its file imports.
+    if 'tta_model' not in cfg:
+        cfg.tta_model = dict(type='mmpre_inception.MeanSoftmaxTTA')
+    if 'tta_pipeline' not in cfg:
+        pipeline = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
+        pipeline[-1] = dict(type='TestTimeAug', transforms=[
+            [dict(type='RandomFlip', prob=0.0),
+             dict(type='RandomFlip', prob=1.0)], [pipeline[-1]]])
+        cfg.tta_pipeline = pipeline
+    # Copied, not unpacked: unpacking a ConfigDict imports the classes
+    # it names, and the work dir's config could no longer name them.
+    model = copy.deepcopy(cfg.tta_model)
+    model.module = cfg.model
+    cfg.model = model
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+
+
 def merge_args(cfg, args):
     """Apply the command-line options to the config; each one sets a key a
     user can see in the config saved in the work dir."""
@@ -164,6 +198,8 @@ def merge_args(cfg, args):
     if args.no_fold_bn:
         # mmengine accepts None only for its own default hook names.
         cfg.get('default_hooks', {}).pop('fold_batchnorm', None)
+    if args.tta:
+        use_test_time_augmentation(cfg)
     if args.skip_unreadable:
         enable_skip_unreadable(cfg, ('test_dataloader', ))
     check_config_runs_here(cfg)

@@ -1,15 +1,19 @@
 from .annotations import (AnnotationError, check_annotation_file,
                           check_config_annotations,
                           check_dataset_annotations)
+from .imagenet import ImageNet
 from .loading import (LoadImageFromFileChecked, SkipUnreadableImages,
                       UnreadableImageError, collate_skipping_unreadable,
                       read_image)
+from .multi_crop import PositionedCrop, SquareCrop
+from .tf_slim import CentralCropResize
 from .synthetic import SHAPES, make_synthetic_imagenet, render_image
 
 __all__ = [
     'AnnotationError', 'check_annotation_file', 'check_config_annotations',
     'check_dataset_annotations',
-    'LoadImageFromFileChecked', 'SkipUnreadableImages',
+    'ImageNet', 'LoadImageFromFileChecked', 'SkipUnreadableImages',
     'UnreadableImageError', 'collate_skipping_unreadable', 'read_image',
+    'PositionedCrop', 'SquareCrop', 'CentralCropResize',
     'SHAPES', 'make_synthetic_imagenet', 'render_image'
 ]

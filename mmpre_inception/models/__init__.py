@@ -2,8 +2,9 @@ from .backbones import InceptionV3
 from .classifiers import InceptionClassifier
 from .heads import InceptionAux, InceptionV3Head
 from .necks import LastStageGAP
+from .tta import MeanSoftmaxTTA
 
 __all__ = [
     'InceptionV3', 'InceptionClassifier', 'InceptionAux', 'InceptionV3Head',
-    'LastStageGAP'
+    'LastStageGAP', 'MeanSoftmaxTTA'
 ]

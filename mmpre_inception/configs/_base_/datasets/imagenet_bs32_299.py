@@ -5,11 +5,12 @@
 # weights reproduce the published accuracy.
 from mmcv.transforms import RandomFlip
 from mmengine.dataset import DefaultSampler
-from mmpretrain.datasets import (CenterCrop, ImageNet, PackInputs,
-                                 RandomResizedCrop, ResizeEdge)
+from mmpretrain.datasets import (CenterCrop, PackInputs, RandomResizedCrop,
+                                 ResizeEdge)
 from mmpretrain.evaluation import Accuracy
 
-from mmpre_inception.datasets import LoadImageFromFileChecked
+# mmpretrain's ImageNet with `exclude_file` (below)
+from mmpre_inception.datasets import ImageNet, LoadImageFromFileChecked
 
 data_root = 'data/imagenet'
 
@@ -63,6 +64,11 @@ val_dataloader = dict(
         data_root=data_root,
         ann_file='meta/val.txt',
         data_prefix='val',
+        # The paper's validation set leaves out the devkit's blacklist
+        # (48,238 of 50,000 images): add exclude_file='<the devkit's
+        # data/ILSVRC2015_clsloc_validation_blacklist.txt>' (relative to
+        # data_root, or absolute). Not set here, so that configs which
+        # inherit this one with another dataset type do not inherit it.
         pipeline=test_pipeline),
     sampler=dict(type=DefaultSampler, shuffle=False),
 )

@@ -26,3 +26,11 @@ model = dict(
         topk=(1, 5),
     ),
 )
+
+# `tools/test.py --tta` wraps the model in this: the views of each image
+# (the config's `tta_pipeline`, by default the mirror image) go through the
+# network `crops_per_forward` at a time and their softmax is averaged.
+# A registry name rather than the class: mmpretrain's tools/test.py --tta
+# unpacks this dict, which turns a class into an object its saved copy of
+# the config cannot write.
+tta_model = dict(type='mmpre_inception.MeanSoftmaxTTA', crops_per_forward=64)

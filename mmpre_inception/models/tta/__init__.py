@@ -1,0 +1,3 @@
+from .mean_softmax_tta import MeanSoftmaxTTA
+
+__all__ = ['MeanSoftmaxTTA']
