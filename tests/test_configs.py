@@ -1,4 +1,5 @@
 """Our configs against mmpretrain's own Inception V3 config."""
+import os
 import os.path as osp
 
 import pytest
@@ -147,3 +148,23 @@ def test_unusable_worker_counts_name_the_key(value):
             r"processes \(0 loads in the main process\) or 'auto' to "
             r"choose from this machine's CPUs$")):
         check_config_runs_here(cfg)
+
+
+CONFIG_FILES = sorted(
+    osp.relpath(osp.join(folder, name), REPO)
+    for folder, _, names in os.walk(osp.join(REPO, 'configs', ''))
+    for name in names
+    if name.endswith('.py') and '_base_' not in folder)
+
+
+@pytest.mark.parametrize('config', CONFIG_FILES)
+def test_every_config_reads_and_passes_the_tools_checks(config):
+    cfg = load_config(osp.join(REPO, config))
+    check_config_runs_here(cfg)
+    assert cfg.model.type.__name__ == 'InceptionClassifier'
+    if 'multi_crop' in config:
+        views = cfg.tta_pipeline[1]['transforms']
+        count = 1
+        for step in views:
+            count *= len(step)
+        assert f'_{count}crop_' in config

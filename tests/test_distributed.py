@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, run_tool
+from helpers.tools import REPO, TINY_CONFIG, call_tool, run_tool
 
 from mmpre_inception.checkpoint import load_checkpoint_file
 from mmpre_inception.utils import (ConfigError, check_config_runs_here,
@@ -235,3 +235,44 @@ def test_dist_test_on_two_images_with_idle_workers_is_quiet(
     assert result.stdout.count('Evaluated ') == 1
     assert 'Traceback' not in result.stderr
     assert 'Bad file descriptor' not in result.stderr
+
+
+def test_dist_test_ensemble_averages_its_members(
+        one_epoch_run, tiny_options, single_process_predictions, tmp_path):
+    """Two members with different preprocessing, 2 processes, 19 images
+    (the sampler pads one): the ensemble's scores are the mean of each
+    member's single-process scores, its metrics those of that mean."""
+    checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
+    second = osp.join(REPO, 'tests', 'configs', 'tiny_shapes_tf_slim.py')
+    member_out = str(tmp_path / 'member2.pkl')
+    call_tool('tools/test.py', second, checkpoint, '--work-dir',
+              str(tmp_path / 'm2'), '--out', member_out,
+              *tiny_options('test_dataloader.dataset.indices=19'))
+    out = str(tmp_path / 'ensemble.pkl')
+    result = run_script('tools/dist_test.sh', TINY_CONFIG, checkpoint, '2',
+                        '--ensemble', second, checkpoint,
+                        '--work-dir', str(tmp_path / 'e'), '--out', out,
+                        *tiny_options('test_dataloader.dataset.indices=19'))
+    assert result.stdout.count('Evaluated an ensemble of 2: ') == 1
+    assert result.stdout.count('Member 2 ') == 1
+    ensemble = load_predictions(out)
+    members = [single_process_predictions, load_predictions(member_out)]
+    assert len(ensemble) == 19
+    assert not all(torch.equal(a['pred_score'], b['pred_score'])
+                   for a, b in zip(*members))  # the members differ
+    means = []
+    for mine, one, two in zip(ensemble, *members):
+        assert mine['img_path'] == one['img_path'] == two['img_path']
+        mean = (one['pred_score'] + two['pred_score']) / 2
+        torch.testing.assert_close(mine['pred_score'], mean, rtol=0,
+                                   atol=1e-6)
+        assert mine['pred_label'].item() == mean.argmax().item()
+        means.append(mean)
+    # mmpretrain's top-1 of the averaged single-process scores
+    from mmpretrain.evaluation import Accuracy
+    expected = Accuracy.calculate(
+        torch.stack(means), torch.cat([one['gt_label'] for one in members[0]]),
+        topk=(1, ))[0][0].item()
+    top1 = float(re.search(r'Evaluated an ensemble of 2: accuracy/top1: '
+                           r'([\d.]+)', result.stdout).group(1))
+    assert top1 == pytest.approx(expected, abs=0.005)

@@ -279,3 +279,49 @@ def test_exclude_file_errors_name_the_file_and_line(tmp_path):
             rf'^exclude_file not found: {tmp_path}/nope.txt; it comes with '
             'the ILSVRC devkit')):
         ImageNet(**options, exclude_file='nope.txt')
+
+
+def scored(index, label, scores):
+    return dict(sample_idx=index, gt_label=torch.tensor([label]),
+                pred_score=torch.tensor(scores))
+
+
+def test_ensemble_scores_are_the_mean_of_its_members_in_data_set_order():
+    from mmpre_inception.evaluation import average_scores
+    one = [scored(1, 0, [0.2, 0.8]), scored(0, 1, [0.9, 0.1])]
+    two = [scored(0, 1, [0.1, 0.9]), scored(1, 0, [0.6, 0.4])]
+    merged = average_scores([one, two], ['a.py', 'b.py'])
+    assert [sample['sample_idx'] for sample in merged] == [0, 1]
+    torch.testing.assert_close(merged[0]['pred_score'],
+                               torch.tensor([0.5, 0.5]))
+    torch.testing.assert_close(merged[1]['pred_score'],
+                               torch.tensor([0.4, 0.6]))
+    assert merged[1]['pred_label'].tolist() == [1]
+    assert merged[0]['gt_label'].tolist() == [1]
+
+
+@pytest.mark.parametrize('other,message', [
+    ([scored(0, 1, [0.5, 0.5])],
+     r'^b.py scored 1 images, a.py 2, not the same ones: every member'),
+    ([scored(0, 1, [0.5, 0.5]), scored(2, 0, [0.5, 0.5])],
+     r'^b.py scored 2 images, a.py 2, not the same ones'),
+    ([scored(0, 0, [0.5, 0.5]), scored(1, 0, [0.5, 0.5])],
+     r'^b.py labels image 0 \[0\], a.py \[1\]: the members must test the '
+     r'same annotation file$'),
+    ([scored(0, 1, [0.5, 0.3, 0.2]), scored(1, 0, [0.5, 0.3, 0.2])],
+     r'^b.py scores 3 classes, a.py 2: an ensemble needs members with the '
+     r'same classes$')])
+def test_ensemble_members_must_score_the_same_images(other, message):
+    from mmpre_inception.evaluation import average_scores
+    one = [scored(0, 1, [0.9, 0.1]), scored(1, 0, [0.2, 0.8])]
+    with pytest.raises(ValueError, match=message):
+        average_scores([one, other], ['a.py', 'b.py'])
+
+
+def test_ensemble_option_needs_pairs(tmp_path):
+    result = call_tool('tools/test.py', TINY_CONFIG, TINY_CONFIG,
+                       '--ensemble', TINY_CONFIG)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f'error: --ensemble {TINY_CONFIG}: give pairs of a config and a '
+        f'checkpoint; {TINY_CONFIG} has no partner')

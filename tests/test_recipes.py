@@ -23,6 +23,7 @@ CONFIGS = osp.join(REPO, 'configs')
 MAIN_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb32_in1k.py')
 MODERN_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb64_mixup_randaug_cos_in1k.py')
 FINETUNE_CONFIG = osp.join(CONFIGS, 'finetune', 'inception_v3_1xb32_custom.py')
+TPU_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb128_tpu_in1k.py')
 TINY_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_shapes.py')
 
 
@@ -110,6 +111,69 @@ def test_paper_schedule_decays_by_094_every_two_epochs():
     for epoch in (0, 1, 2, 3, 4, 10, 11, 99):
         assert seen[epoch] == pytest.approx(0.045 * 0.94**(epoch // 2),
                                             rel=1e-9), epoch
+
+
+# --- the Cloud TPU reference recipe (configs/inception_v3_8xb128_tpu_in1k.py)
+
+
+def test_tpu_recipe_optimizer_schedule_and_average():
+    """lr 0.165 x 1024 / 256, x0.94 every 3 epochs; RMSProp (0.9, momentum
+    0.9, eps 1.0) without clipping; decay 4e-5 on conv and fc weights only;
+    the weight average at decay 0.995."""
+    cfg = Config.fromfile(TPU_CONFIG)
+    assert cfg.train_dataloader.batch_size * 8 == 1024
+    assert cfg.auto_scale_lr.base_batch_size == 1024
+    model = build_model(cfg)
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    assert isinstance(optim_wrapper.optimizer, RMSpropTF)
+    assert not optim_wrapper.clip_grad_kwargs  # no clipping
+    decay = {param: group['weight_decay']
+             for group in optim_wrapper.optimizer.param_groups
+             for param in group['params']}
+    for group in optim_wrapper.optimizer.param_groups:
+        assert (group['lr'], group['alpha'], group['eps'],
+                group['momentum']) == (0.165 * 1024 / 256, 0.9, 1.0, 0.9)
+    for name, module in model.named_modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+            assert decay[module.weight] == 4e-5, name
+        if isinstance(module, torch.nn.BatchNorm2d):
+            assert decay[module.weight] == decay[module.bias] == 0.0, name
+    scheduler = PARAM_SCHEDULERS.build(dict(
+        cfg.param_scheduler, optimizer=optim_wrapper.optimizer))
+    seen = []
+    for _ in range(cfg.train_cfg.max_epochs):
+        seen.append(optim_wrapper.optimizer.param_groups[0]['lr'])
+        scheduler.step()
+    assert cfg.train_cfg.max_epochs == 170
+    for epoch in (0, 2, 3, 5, 6, 169):
+        assert seen[epoch] == pytest.approx(0.66 * 0.94**(epoch // 3),
+                                            rel=1e-9), epoch
+    # the recipe's floor, 1e-4 x the initial rate, lies beyond 170 epochs
+    assert min(seen) > 1e-4 * 0.66
+    assert cfg.custom_hooks[0].momentum == pytest.approx(1 - 0.995)
+    assert cfg.custom_hooks[0].update_buffers is True
+
+
+def test_tpu_recipe_batchnorm_decay_and_tf_preprocessing():
+    cfg = Config.fromfile(TPU_CONFIG)
+    model = build_model(cfg)
+    norms = [module for module in model.modules()
+             if isinstance(module, torch.nn.BatchNorm2d)]
+    assert any('AuxLogits' in name for name, module in model.named_modules()
+               if isinstance(module, torch.nn.BatchNorm2d))
+    assert {(module.momentum, module.eps) for module in norms} == {
+        (0.004, 1e-3)}
+    assert (cfg.data_preprocessor.mean, cfg.data_preprocessor.std) == (
+        [127.5] * 3, [127.5] * 3)
+    assert [step['type'].__name__ for step in
+            cfg.test_dataloader.dataset.pipeline] == [
+                'LoadImageFromFileChecked', 'CentralCropResize', 'PackInputs']
+    crop = cfg.train_dataloader.dataset.pipeline[1]
+    assert crop['crop_ratio_range'] == (0.1, 1.0)
+    cfg.model.bn_momentum = 0
+    with pytest.raises(ValueError, match=r'^bn_momentum=0: use a momentum '
+                       r'in \(0, 1\], 1 - TensorFlow decay$'):
+        build_model(cfg)
 
 
 def test_clipping_bounds_the_gradient_norm():

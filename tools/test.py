@@ -13,6 +13,9 @@ Example:
     # 144 crops per image (GoogLeNet's protocol), softmax averaged
     python tools/test.py configs/multi_crop/inception_v3_144crop_in1k.py \
         CKPT --tta
+    # an ensemble: each checkpoint with its own config, softmax averaged
+    python tools/test.py configs/inception_v3_8xb32_in1k.py A.pth \
+        --ensemble configs/tensorflow/inception_v3_keras_in1k.py B.pth
 """
 import argparse
 import copy
@@ -77,6 +80,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         'mean of the softmax); configs/multi_crop/ hold 10, 12 and 144 '
         'crops')
     parser.add_argument(
+        '--ensemble',
+        nargs='+',
+        metavar='CONFIG CKPT',
+        help='more ensemble members after config and checkpoint: pairs of '
+        'a config and a checkpoint, each run with its own config '
+        '(preprocessing, and --tta views) on the same images; the scores '
+        "are the mean of the members' softmax, and --out and the metrics "
+        'are the ensemble\'s')
+    parser.add_argument(
         '--skip-unreadable',
         action='store_true',
         help='skip (and log) unreadable images instead of stopping; the '
@@ -117,7 +129,9 @@ from mmpre_inception.datasets import (  # noqa: E402
     AnnotationError, UnreadableImageError, check_config_annotations)
 from mmpre_inception.engine import (  # noqa: E402
     enable_skip_unreadable, name_stalled_ranks)
-from mmpre_inception.registry import RUNNERS  # noqa: E402
+from mmpre_inception.evaluation import (  # noqa: E402
+    CollectScores, average_scores, compute_locally)
+from mmpre_inception.registry import METRICS, RUNNERS  # noqa: E402
 from mmpre_inception.utils import (  # noqa: E402
     ConfigError, check_config_runs_here, default_work_dir,
     init_cpu_distributed, load_config, one_line_message,
@@ -206,16 +220,17 @@ def merge_args(cfg, args):
     return cfg
 
 
-def evaluate(cfg, args) -> dict:
+def evaluate(cfg, args, extra_metrics=()) -> dict:
     """Run the test loop; the Runner (and its DDP wrapper) is released on
     return."""
     # As mmpretrain's tools: the config's runner_type, if it names one.
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else \
         Runner.from_cfg(cfg)
-    if args.out and args.out_item in (None, 'pred'):
+    runner.test_evaluator.metrics.extend(extra_metrics)
+    if args.out and args.out_item in (None, 'pred') and not args.ensemble:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
-    with checkpoint_errors_named(args.checkpoint):  # the Runner loads it
+    with checkpoint_errors_named(cfg.load_from):  # the Runner loads it
         metrics = runner.test()
     if args.skip_unreadable:
         hub = runner.message_hub
@@ -224,20 +239,92 @@ def evaluate(cfg, args) -> dict:
     return metrics
 
 
+def ensemble_members(args) -> list:
+    """``(config, checkpoint)`` of every member, the first one's from the
+    positional arguments."""
+    extra = args.ensemble or []
+    if len(extra) % 2:
+        raise ConfigError(
+            f'--ensemble {" ".join(extra)}: give pairs of a config and a '
+            f'checkpoint; {extra[-1]} has no partner')
+    return [(args.config, args.checkpoint)] + list(zip(extra[::2],
+                                                      extra[1::2]))
+
+
+def member_configs(args) -> list:
+    """The merged config of every ensemble member, each in its own
+    ``member<N>`` folder of the work dir."""
+    members = ensemble_members(args)
+    if len(members) == 1:
+        return [merge_args(load_config(args.config, args.cfg_options), args)]
+    work_dir = args.work_dir or default_work_dir(args.config) + '_ensemble'
+    configs = []
+    for number, (config, checkpoint) in enumerate(members, start=1):
+        member_args = copy.copy(args)
+        member_args.config, member_args.checkpoint = config, checkpoint
+        member_args.work_dir = osp.join(work_dir, f'member{number}')
+        cfg = merge_args(load_config(config, args.cfg_options), member_args)
+        # Runners of one process share a logger by experiment name.
+        cfg.experiment_name = f'member{number}_' + osp.splitext(
+            osp.basename(config))[0]
+        configs.append(cfg)
+    return configs
+
+
+def evaluate_ensemble(configs, args) -> dict:
+    """Each member's test run, then the metrics of the first member's
+    ``test_evaluator`` on the mean of their softmax; ``--out`` holds the
+    ensemble's predictions."""
+    names = [cfg.filename or str(number) for number, cfg in
+             enumerate(configs, start=1)]
+    collected, member_metrics = [], []
+    for cfg in configs:
+        collector = CollectScores()
+        member_metrics.append(evaluate(cfg, args, [collector]))
+        collected.append(collector.collected)
+    if not is_main_process():
+        return {}
+    try:
+        samples = average_scores(collected, names)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    evaluators = configs[0].test_evaluator
+    metrics = {}
+    for evaluator in evaluators if isinstance(evaluators, list) else [
+            evaluators]:
+        metrics.update(compute_locally(METRICS.build(evaluator), samples))
+    if args.out and args.out_item in (None, 'pred'):
+        mmengine.dump(samples, args.out)
+    for number, (name, values) in enumerate(zip(names, member_metrics),
+                                            start=1):
+        print(f'Member {number} {name}: ' + '  '.join(
+            f'{key}: {value:.2f}' for key, value in values.items()
+            if isinstance(value, float)))
+    return metrics
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        cfg = merge_args(load_config(args.config, args.cfg_options), args)
-        check_config_annotations(cfg, ('test_dataloader', ),
-                                 missing_images_ok=args.skip_unreadable)
+        configs = member_configs(args)
+        for cfg in configs:
+            check_config_annotations(cfg, ('test_dataloader', ),
+                                     missing_images_ok=args.skip_unreadable)
     except (ConfigError, AnnotationError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
+    cfg = configs[0]
     timeout_s = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
     init_cpu_distributed(args.launcher, timeout_s)
     try:
-        metrics = evaluate(cfg, args)
+        if len(configs) > 1:
+            metrics = evaluate_ensemble(configs, args)
+        else:
+            metrics = evaluate(cfg, args)
         reporting = is_main_process()  # every rank is "main" after shutdown
+    except ConfigError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
     except (CheckpointError, UnreadableImageError) as error:
         print(f'error: {one_line_message(error)}', file=sys.stderr)
         return 1
@@ -260,7 +347,9 @@ def main(argv=None) -> int:
     if args.skip_unreadable:
         summary += (f'  (scored {metrics["scored"]} samples, skipped '
                     f'{metrics["unreadable"]} unreadable)')
-    print(f'Evaluated {args.checkpoint}: {summary}')
+    evaluated = args.checkpoint if len(configs) == 1 else \
+        f'an ensemble of {len(configs)}'
+    print(f'Evaluated {evaluated}: {summary}')
     return 0
 
 

@@ -49,3 +49,10 @@ class ConsoleSummaryRunner(Runner):
         if resolved is not None:
             self.logger.info(resolved)
         return loader
+
+    def build_logger(self, *args, **kwargs):
+        logger = super().build_logger(*args, **kwargs)
+        for handler in logger.handlers:
+            if type(handler) is logging.StreamHandler:  # not the file's
+                handler.addFilter(_not_a_listing)
+        return logger
