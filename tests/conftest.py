@@ -2,7 +2,7 @@
 import pytest
 import torch
 from helpers.numerics import calibrate
-from helpers.tools import TINY_CONFIG, run_tool
+from helpers.tools import TINY_CONFIG, call_tool
 from mmpretrain.models.backbones import InceptionV3 as MMPretrainInceptionV3
 
 
@@ -40,8 +40,8 @@ def tiny_options(shapes_root):
 @pytest.fixture(scope='session')
 def one_epoch_run(tiny_options, tmp_path_factory):
     work_dir = str(tmp_path_factory.mktemp('work'))
-    run_tool('tools/train.py', TINY_CONFIG, '--work-dir', work_dir,
-             *tiny_options('train_cfg.max_epochs=1'))
+    call_tool('tools/train.py', TINY_CONFIG, '--work-dir', work_dir,
+             *tiny_options('train_cfg.max_epochs=1'), check=True)
     return work_dir
 
 

@@ -3,7 +3,7 @@ import math
 
 import pytest
 import torch
-from helpers.tools import call_tool, run_tool
+from helpers.tools import call_tool
 from mmpretrain.models.backbones import InceptionV3 as MMPretrainInceptionV3
 
 from mmpre_inception.analysis import count_flops
@@ -61,9 +61,9 @@ def test_get_flops_reports_the_zoo_figures():
 
 
 def benchmark_rows(*args: str) -> list:
-    result = run_tool('tools/analysis_tools/benchmark.py',
+    result = call_tool('tools/analysis_tools/benchmark.py',
                       'configs/inception_v3_8xb32_in1k.py', '--runs', '1',
-                      '--warmup', '1', *args)
+                      '--warmup', '1', *args, check=True)
     lines = result.stdout.splitlines()
     assert lines[-1].startswith('peak memory: ')
     rows = [line.split() for line in lines

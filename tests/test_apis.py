@@ -4,7 +4,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from helpers.tools import TINY_CONFIG, run_tool
+from helpers.tools import TINY_CONFIG, call_tool
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 
 from mmpre_inception.apis import ImagePredictor
@@ -27,8 +27,8 @@ def test_classifier_matches_the_test_tool(one_epoch_run, val_images,
     paths = [path for path, _ in val_images]
     results = classifier(paths, topk=3)
     out = str(tmp_path / 'preds.pkl')
-    run_tool('tools/test.py', TINY_CONFIG, checkpoint, '--work-dir',
-             str(tmp_path), '--out', out, *tiny_options())
+    call_tool('tools/test.py', TINY_CONFIG, checkpoint, '--work-dir',
+             str(tmp_path), '--out', out, *tiny_options(), check=True)
     import pickle
     with open(out, 'rb') as f:
         predictions = pickle.load(f)
@@ -71,8 +71,8 @@ def test_unsafe_checkpoint_is_refused(tmp_path):
 @pytest.mark.slow
 def test_image_demo_prints_top5(one_epoch_run, val_images):
     path, _ = val_images[0]
-    result = run_tool('demo/image_demo.py', path, TINY_CONFIG,
-                      osp.join(one_epoch_run, 'epoch_1.pth'))
+    result = call_tool('demo/image_demo.py', path, TINY_CONFIG,
+                      osp.join(one_epoch_run, 'epoch_1.pth'), check=True)
     lines = result.stdout.strip().splitlines()
     assert [line.split('.')[0] for line in lines] == ['1', '2', '3', '4',
                                                       '5']
@@ -82,8 +82,8 @@ def test_image_demo_prints_top5(one_epoch_run, val_images):
 def test_shipped_demo_image_is_a_star_the_demo_model_can_read(one_epoch_run):
     """demo/star.jpg, which the documented image_demo command uses, is our
     own rendering of the shapes data set's 'star' class."""
-    result = run_tool('demo/image_demo.py', osp.join('demo', 'star.jpg'),
-                      TINY_CONFIG, osp.join(one_epoch_run, 'epoch_1.pth'))
+    result = call_tool('demo/image_demo.py', osp.join('demo', 'star.jpg'),
+                      TINY_CONFIG, osp.join(one_epoch_run, 'epoch_1.pth'), check=True)
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 5
     assert all(line.split()[-1] in SHAPES for line in lines)

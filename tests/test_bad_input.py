@@ -5,7 +5,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-from helpers.tools import TINY_CONFIG, call_tool, run_tool
+from helpers.tools import TINY_CONFIG, call_tool
 from mmcv.transforms import LoadImageFromFile
 from PIL import Image
 
@@ -212,20 +212,18 @@ def test_tools_stop_on_a_broken_image_with_one_line(shapes_copy, one_epoch_run,
         f.truncate(200)
     checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
     # In a data-loader worker, as real runs do.
-    result = run_tool('tools/test.py', TINY_CONFIG, checkpoint,
+    result = call_tool('tools/test.py', TINY_CONFIG, checkpoint,
                       '--work-dir', str(tmp_path / 'test'),
                       *data_options(shapes_copy,
-                                    'test_dataloader.num_workers=1'),
-                      check=False)
+                                    'test_dataloader.num_workers=1'))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f'error: cannot read image {broken}: truncated JPEG (no '
         'end-of-image marker after 200 bytes)')
 
-    result = run_tool('tools/test.py', TINY_CONFIG, checkpoint,
+    result = call_tool('tools/test.py', TINY_CONFIG, checkpoint,
                       '--skip-unreadable', '--work-dir',
-                      str(tmp_path / 'skip'), *data_options(shapes_copy),
-                      check=False)
+                      str(tmp_path / 'skip'), *data_options(shapes_copy))
     assert result.returncode == 0, result.stderr[-3000:]
     assert '(scored 19 samples, skipped 1 unreadable)' in result.stdout
     assert f'skipped: cannot read image {broken}' in result.stdout + \
@@ -246,9 +244,9 @@ def test_training_skips_unreadable_images_when_asked(shapes_copy, tmp_path):
     assert result.stderr.strip().splitlines()[-1] == (
         f'error: cannot read image {broken}: not an image (starts with '
         f'bytes {b"not an i".hex()})')
-    result = run_tool('tools/train.py', TINY_CONFIG, '--skip-unreadable',
+    result = call_tool('tools/train.py', TINY_CONFIG, '--skip-unreadable',
                       '--no-validate', '--work-dir', str(tmp_path / 'skip'),
-                      *options)
+                      *options, check=True)
     log = result.stdout + result.stderr
     assert 'train: 1 unreadable images skipped' in log
     assert osp.isfile(tmp_path / 'skip' / 'epoch_1.pth')
@@ -319,8 +317,8 @@ def test_tools_name_the_bad_annotation_line(shapes_copy):
     lines[4] = lines[4].rsplit(' ', 1)[0] + ' 12'
     with open(ann, 'w') as f:
         f.write('\n'.join(lines) + '\n')
-    result = run_tool('tools/test.py', TINY_CONFIG, __file__,
-                      *data_options(shapes_copy), check=False)
+    result = call_tool('tools/test.py', TINY_CONFIG, __file__,
+                      *data_options(shapes_copy))
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f'error: {ann}:5: label 12 is outside 0..9 (num_classes=10)')
@@ -366,11 +364,10 @@ def test_a_batch_of_only_unreadable_images_is_skipped_whole(
     for name in names[:4]:  # the whole first batch
         with open(osp.join(shapes_copy, 'val', name), 'wb') as f:
             f.write(b'not an image')
-    result = run_tool('tools/test.py', TINY_CONFIG,
+    result = call_tool('tools/test.py', TINY_CONFIG,
                       osp.join(one_epoch_run, 'epoch_1.pth'),
                       '--skip-unreadable', '--work-dir', str(tmp_path),
                       *data_options(shapes_copy,
-                                    'test_dataloader.batch_size=4'),
-                      check=False)
+                                    'test_dataloader.batch_size=4'))
     assert result.returncode == 0, result.stderr[-3000:]
     assert '(scored 16 samples, skipped 4 unreadable)' in result.stdout

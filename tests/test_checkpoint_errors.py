@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 import torch
-from helpers.tools import TINY_CONFIG, call_tool, run_tool
+from helpers.tools import TINY_CONFIG, call_tool
 
 from mmpre_inception.checkpoint import (CheckpointError, load_checkpoint_file,
                                         name_checkpoint_file)
@@ -127,9 +127,9 @@ def test_tools_refuse_bad_checkpoints_with_one_line(
             (evil, f'error: refusing to load {evil}: it holds pickled'),
             (in1k, f'error: checkpoint {in1k} does not fit the model: 2 '
              'with another shape: head.fc.weight (1000, 2048)')]:
-        result = run_tool('tools/test.py', TINY_CONFIG, str(checkpoint),
+        result = call_tool('tools/test.py', TINY_CONFIG, str(checkpoint),
                           '--work-dir', str(tmp_path / 'test'),
-                          *tiny_options(), check=False)
+                          *tiny_options())
         assert result.returncode == 1
         assert result.stderr.strip().splitlines()[-1].startswith(start)
         # In this process (the same code as the command line above).
@@ -150,9 +150,9 @@ def test_trusted_file_is_rewritten_as_plain_tensors(tmp_path, weights):
                source)
     with pytest.raises(CheckpointError, match='refusing to load'):
         load_checkpoint_file(str(source))
-    result = run_tool('tools/model_converters/publish_model.py',
+    result = call_tool('tools/model_converters/publish_model.py',
                       str(source), str(tmp_path / 'clean.pth'),
-                      '--trust-pickle')
+                      '--trust-pickle', check=True)
     published = result.stdout.split('Published ')[1].strip()
     clean = load_checkpoint_file(published)
     assert clean['meta'] == {'epoch': 3}
@@ -232,9 +232,9 @@ def test_whole_module_file_is_published_as_its_weights(tmp_path, model):
     torch.save(model, source)
     with pytest.raises(CheckpointError, match='--trust-pickle'):
         load_checkpoint_file(str(source))
-    result = run_tool('tools/model_converters/publish_model.py',
+    result = call_tool('tools/model_converters/publish_model.py',
                       str(source), str(tmp_path / 'clean.pth'),
-                      '--trust-pickle')
+                      '--trust-pickle', check=True)
     clean = load_checkpoint_file(
         result.stdout.split('Published ')[1].strip())
     for key, value in model.state_dict().items():

@@ -4,7 +4,7 @@ import pickle
 
 import pytest
 import torch
-from helpers.tools import REPO, run_tool
+from helpers.tools import REPO, call_tool
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
@@ -78,11 +78,11 @@ def test_tools_test_takes_mmpretrain_checkpoint(mmpretrain_checkpoint,
     model on the same preprocessed images."""
     reference, path = mmpretrain_checkpoint
     out = str(tmp_path / 'preds.pkl')
-    result = run_tool(
+    result = call_tool(
         'tools/test.py', MAIN_CONFIG, path, '--work-dir', str(tmp_path),
         '--out', out, '--cfg-options',
         f'test_dataloader.dataset.data_root={shapes_root}',
-        'test_dataloader.num_workers=0', 'test_dataloader.batch_size=4')
+        'test_dataloader.num_workers=0', 'test_dataloader.batch_size=4', check=True)
     assert 'accuracy/top1' in result.stdout
     with open(out, 'rb') as f:
         predictions = pickle.load(f)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 from helpers.numerics import assert_within_rounding, calibrate
-from helpers.tools import REPO, SAMPLE_DIR, call_tool, run_tool
+from helpers.tools import REPO, SAMPLE_DIR, call_tool
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
@@ -121,8 +121,8 @@ def torchvision_source(tmp_path_factory):
     folder = tmp_path_factory.mktemp('torchvision')
     source, converted = folder / 'tv.pth', folder / 'ours.pth'
     torch.save(model.state_dict(), source)
-    run_tool('tools/model_converters/torchvision2mmpre_inception.py',
-             str(source), str(converted))
+    call_tool('tools/model_converters/torchvision2mmpre_inception.py',
+             str(source), str(converted), check=True)
     return model.eval(), str(converted)
 
 

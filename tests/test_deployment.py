@@ -4,7 +4,7 @@ import pytest
 import torch
 from helpers.numerics import (assert_within_rounding, calibrate,
                               float64_copy)
-from helpers.tools import TINY_CONFIG, run_tool
+from helpers.tools import TINY_CONFIG, call_tool
 from mmcv.cnn import fuse_conv_bn
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -48,8 +48,8 @@ def test_onnx_export_matches_pytorch(one_epoch_run, tmp_path):
     ort = pytest.importorskip('onnxruntime')
     checkpoint = f'{one_epoch_run}/epoch_1.pth'
     onnx_file = str(tmp_path / 'model.onnx')
-    run_tool('tools/deployment/pytorch2onnx.py', TINY_CONFIG, checkpoint,
-             '--output-file', onnx_file, '--shape', '80')
+    call_tool('tools/deployment/pytorch2onnx.py', TINY_CONFIG, checkpoint,
+             '--output-file', onnx_file, '--shape', '80', check=True)
     model = build()
     weights = load_checkpoint_file(checkpoint)['state_dict']
     model.load_state_dict(weights)

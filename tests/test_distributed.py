@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, call_tool, run_tool
+from helpers.tools import REPO, TINY_CONFIG, call_tool
 
 from mmpre_inception.checkpoint import load_checkpoint_file
 from mmpre_inception.utils import (ConfigError, check_config_runs_here,
@@ -58,24 +58,11 @@ def single_process_predictions(one_epoch_run, tiny_options, tmp_path_factory):
     """Predictions of one process on the first 19 validation images: 19
     does not divide by 2, so the sampler pads one rank."""
     out = str(tmp_path_factory.mktemp('single') / 'single.pkl')
-    run_tool('tools/test.py', TINY_CONFIG,
+    call_tool('tools/test.py', TINY_CONFIG,
              osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
              osp.dirname(out), '--out', out,
-             *tiny_options('test_dataloader.dataset.indices=19'))
+             *tiny_options('test_dataloader.dataset.indices=19'), check=True)
     return load_predictions(out)
-
-
-def test_dist_test_scores_every_sample_once(one_epoch_run, tiny_options,
-                                            single_process_predictions,
-                                            tmp_path):
-    out = str(tmp_path / 'dist.pkl')
-    result = run_script('tools/dist_test.sh', TINY_CONFIG,
-                        osp.join(one_epoch_run, 'epoch_1.pth'), '2',
-                        '--work-dir', str(tmp_path), '--out', out,
-                        *tiny_options('test_dataloader.dataset.indices=19'))
-    assert result.stdout.count('Evaluated ') == 1  # rank 0 reports
-    assert_same_predictions(load_predictions(out),
-                            single_process_predictions, 19)
 
 
 def test_slurm_test_scores_every_sample_once(one_epoch_run, tiny_options,
@@ -241,7 +228,9 @@ def test_dist_test_ensemble_averages_its_members(
         one_epoch_run, tiny_options, single_process_predictions, tmp_path):
     """Two members with different preprocessing, 2 processes, 19 images
     (the sampler pads one): the ensemble's scores are the mean of each
-    member's single-process scores, its metrics those of that mean."""
+    member's single-process scores, its metrics those of that mean. So
+    dist_test.sh also scores every sample once (slurm_test.sh's --out is
+    checked below)."""
     checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
     second = osp.join(REPO, 'tests', 'configs', 'tiny_shapes_tf_slim.py')
     member_out = str(tmp_path / 'member2.pkl')

@@ -9,7 +9,7 @@ import time
 
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG
+from helpers.tools import REPO, TINY_CONFIG, call_tool
 from mmengine.config import Config
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import EMAHook, Hook
@@ -230,8 +230,8 @@ def test_sigkilled_run_resumes_to_the_uninterrupted_result(shapes_root,
     that was never interrupted, to 1e-6."""
     env = dict(os.environ, OMP_NUM_THREADS='2')
     straight, killed = tmp_path / 'straight', tmp_path / 'killed'
-    subprocess.run(train_command(straight, shapes_root), cwd=REPO, env=env,
-                   check=True, capture_output=True, timeout=600)
+    # Only the killed run needs a process of its own.
+    call_tool(*train_command(straight, shapes_root)[1:], check=True)
 
     process = subprocess.Popen(
         train_command(killed, shapes_root), cwd=REPO, env=env,
@@ -244,8 +244,8 @@ def test_sigkilled_run_resumes_to_the_uninterrupted_result(shapes_root,
     process.wait()
     assert not (killed / 'epoch_2.pth').exists()  # it really was cut short
 
-    subprocess.run(train_command(killed, shapes_root, '--resume'), cwd=REPO,
-                   env=env, check=True, capture_output=True, timeout=600)
+    call_tool(*train_command(killed, shapes_root, '--resume')[1:],
+              check=True)
     expected = load_checkpoint_file(straight / 'epoch_2.pth')
     got = load_checkpoint_file(killed / 'epoch_2.pth')
     for part in ('state_dict', 'ema_state_dict'):

@@ -3,7 +3,7 @@ import os.path as osp
 import re
 
 import torch
-from helpers.tools import call_tool, run_tool
+from helpers.tools import call_tool
 from mmengine.logging import HistoryBuffer
 
 from mmpre_inception.checkpoint import load_checkpoint_file
@@ -26,8 +26,8 @@ def _runner_checkpoint(path):
 def test_publish_keeps_weights_and_meta_and_names_by_sha256(tmp_path):
     source = tmp_path / 'epoch_3.pth'
     state = _runner_checkpoint(source)
-    result = run_tool('tools/model_converters/publish_model.py', str(source),
-                      str(tmp_path / 'out' / 'inception_v3_in1k.pth'))
+    result = call_tool('tools/model_converters/publish_model.py', str(source),
+                      str(tmp_path / 'out' / 'inception_v3_in1k.pth'), check=True)
     path = re.search(r'Published (\S+)', result.stdout).group(1)
     name = osp.basename(path)
     assert re.fullmatch(r'inception_v3_in1k-[0-9a-f]{8}\.pth', name)

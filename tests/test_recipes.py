@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from helpers.numerics import perturb_batchnorm
-from helpers.tools import REPO
+from helpers.tools import REPO, call_tool
 from mmengine.config import Config
 from mmengine.hooks import EMAHook, Hook
 from mmengine.optim import build_optim_wrapper
@@ -427,12 +427,11 @@ def test_finetune_refuses_a_pretrained_file_that_is_not_our_backbone(
 def test_finetune_config_trains_on_a_folder_data_set(shapes_root, tmp_path):
     """tools/train.py with the fine-tuning config on class folders (the
     generated train/ split), from a saved 1000-class checkpoint."""
-    from helpers.tools import run_tool
     cfg = Config.fromfile(MAIN_CONFIG)
     checkpoint = str(tmp_path / 'imagenet.pth')
     torch.save({'state_dict': build_model(cfg, num_classes=1000)
                 .state_dict()}, checkpoint)
-    run_tool(
+    call_tool(
         'tools/train.py', FINETUNE_CONFIG, '--work-dir', str(tmp_path),
         '--cfg-options', f'model.backbone.init_cfg.checkpoint={checkpoint}',
         'model.head.num_classes=10', 'data_preprocessor.num_classes=10',
@@ -443,7 +442,7 @@ def test_finetune_config_trains_on_a_folder_data_set(shapes_root, tmp_path):
         'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         'val_dataloader.num_workers=0',
-        'train_dataloader.batch_size=20', 'train_cfg.max_epochs=1')
+        'train_dataloader.batch_size=20', 'train_cfg.max_epochs=1', check=True)
     state = load_checkpoint_file(tmp_path / 'epoch_1.pth')
     assert state['meta']['iter'] == 2
     assert state['state_dict']['head.fc.weight'].shape == (10, 2048)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 import torch
-from helpers.tools import TINY_CONFIG, call_tool, run_tool
+from helpers.tools import TINY_CONFIG, call_tool
 
 from mmpre_inception.checkpoint import load_checkpoint_file
 
@@ -27,8 +27,8 @@ def test_train_writes_checkpoint_and_logs(one_epoch_run):
 
 def test_resume_continues_from_the_last_checkpoint(one_epoch_run,
                                                    tiny_options):
-    result = run_tool('tools/train.py', TINY_CONFIG, '--work-dir',
-                      one_epoch_run, '--resume', *tiny_options())
+    result = call_tool('tools/train.py', TINY_CONFIG, '--work-dir',
+                      one_epoch_run, '--resume', *tiny_options(), check=True)
     log = result.stdout + result.stderr
     assert re.search(r'resumed epoch: 1, iter: 5', log), log[-3000:]
     assert 'Epoch(train) [1]' not in log  # epoch 1 was not trained again
@@ -48,9 +48,9 @@ def evaluated(one_epoch_run, tiny_options, tmp_path_factory):
     (the finished process, the --out path, the work dir)."""
     work_dir = tmp_path_factory.mktemp('evaluated')
     out = str(work_dir / 'preds.pkl')
-    result = run_tool('tools/test.py', TINY_CONFIG,
+    result = call_tool('tools/test.py', TINY_CONFIG,
                       osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
-                      str(work_dir), '--out', out, *tiny_options())
+                      str(work_dir), '--out', out, *tiny_options(), check=True)
     return result, out, work_dir
 
 
@@ -75,10 +75,10 @@ def test_test_tool_scores_the_trained_checkpoint(evaluated):
 
 def test_metrics_json(one_epoch_run, tiny_options, tmp_path):
     out = tmp_path / 'metrics.json'
-    run_tool('tools/test.py', TINY_CONFIG,
+    call_tool('tools/test.py', TINY_CONFIG,
              osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
              str(tmp_path), '--out-item', 'metrics', '--out', str(out),
-             *tiny_options())
+             *tiny_options(), check=True)
     import json
     metrics = json.loads(out.read_text())
     assert set(metrics) == {'accuracy/top1', 'accuracy/top5'}
@@ -116,9 +116,9 @@ def test_amp_and_channels_last_keep_predictions(one_epoch_run, tiny_options,
     for name, flags in [('fp32', ['--nchw', '--no-fold-bn']), ('nhwc', []),
                         ('amp', ['--amp'])]:
         outputs[name] = str(tmp_path / f'{name}.pkl')
-        run_tool('tools/test.py', TINY_CONFIG, checkpoint, '--work-dir',
+        call_tool('tools/test.py', TINY_CONFIG, checkpoint, '--work-dir',
                  str(tmp_path / name), '--out', outputs[name], *flags,
-                 *tiny_options())
+                 *tiny_options(), check=True)
     reference = load_predictions(outputs['fp32'])
     scores = torch.stack([p['pred_score'] for p in reference])
     nhwc = torch.stack(
@@ -135,9 +135,9 @@ def test_amp_and_channels_last_keep_predictions(one_epoch_run, tiny_options,
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path')
 def test_amp_training_on_cpu_uses_bfloat16(tiny_options, tmp_path):
-    result = run_tool('tools/train.py', TINY_CONFIG, '--amp', '--work-dir',
+    result = call_tool('tools/train.py', TINY_CONFIG, '--amp', '--work-dir',
                       str(tmp_path),
-                      *tiny_options('train_cfg.max_epochs=1'))
+                      *tiny_options('train_cfg.max_epochs=1'), check=True)
     # The config the run used is in the log file (the console leaves the
     # listing out).
     import glob
@@ -206,7 +206,7 @@ def test_help_answers_before_the_heavy_imports(tool):
     import subprocess
     import sys
 
-    from helpers.tools import REPO
+    from helpers.tools import REPO, call_tool
     for args, code in ((['--help'], 0), ([], 2)):
         result = subprocess.run(
             [sys.executable, '-X', 'importtime', tool, *args], cwd=REPO,

@@ -8,6 +8,8 @@ import os.path as osp
 import subprocess
 import sys
 
+import torch
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SAMPLE_DIR = osp.join(REPO, '..', 'shared', 'data', 'imagenet-sample')
 TINY_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_shapes.py')
@@ -29,13 +31,16 @@ def run_tool(*args: str, cwd: str = REPO, check: bool = True,
 _TOOL_MODULES: dict = {}
 
 
-def call_tool(*args: str, cwd: str = REPO) -> subprocess.CompletedProcess:
+def call_tool(*args: str, cwd: str = REPO,
+              check: bool = False) -> subprocess.CompletedProcess:
     """Run ``main(argv)`` of the tool ``args[0]`` in this process.
 
     The code path is the command line's after argument parsing, without the
-    seconds a new interpreter spends importing torch and mmpretrain. For
-    errors a tool reports before it starts a Runner (its exit status and
-    its lines on stderr); :func:`run_tool` runs the real command line.
+    7 to 9 seconds a new interpreter spends importing torch, mmcv and
+    mmpretrain on the 2-core machine. :func:`run_tool` runs the real
+    command line, for what only a new process shows (start-up, signals,
+    the interpreter's exit). ``check`` raises on a non-zero status, as
+    :func:`run_tool` does.
     """
     script, *argv = args
     path = osp.join(cwd, script)
@@ -48,6 +53,7 @@ def call_tool(*args: str, cwd: str = REPO) -> subprocess.CompletedProcess:
         _TOOL_MODULES[path] = module
     stdout, stderr = io.StringIO(), io.StringIO()
     previous = os.getcwd()
+    threads = torch.get_num_threads()  # benchmark.py --threads sets it
     os.chdir(cwd)
     try:
         with contextlib.redirect_stdout(stdout), \
@@ -58,5 +64,11 @@ def call_tool(*args: str, cwd: str = REPO) -> subprocess.CompletedProcess:
                 status = error.code
     finally:
         os.chdir(previous)
-    return subprocess.CompletedProcess(args, status or 0, stdout.getvalue(),
-                                       stderr.getvalue())
+        torch.set_num_threads(threads)
+    result = subprocess.CompletedProcess(args, status or 0, stdout.getvalue(),
+                                         stderr.getvalue())
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f'{args} returned {result.returncode}\n--- stdout\n'
+            f'{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}')
+    return result
