@@ -127,8 +127,11 @@ def test_auto_workers_from_the_main_config_raise_no_warning(tmp_path):
 
     loader = {**cfg.test_dataloader, 'dataset': Numbers(), 'batch_size': 2,
               'sampler': dict(type='DefaultSampler', shuffle=False)}
+    # The config's scope: a Runner makes its scope the current one for the
+    # rest of the process, and later tests build our transforms by name.
     runner = ConsoleSummaryRunner(
         model=Model(), work_dir=str(tmp_path), test_dataloader=loader,
+        default_scope=cfg.default_scope,
         test_cfg=dict(), test_evaluator=cfg.test_evaluator,
         cfg=dict(test_dataloader=cfg.test_dataloader))
     with warnings.catch_warnings(record=True) as caught:

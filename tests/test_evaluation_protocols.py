@@ -2,6 +2,9 @@
 augmentation (the crops against slicing by hand, the configs' views, the
 mean softmax against each view run alone) and TF-slim's preprocessing
 (against TensorFlow's own ops)."""
+import contextlib
+import io
+import logging
 import os.path as osp
 import pickle
 
@@ -10,7 +13,7 @@ import mmcv
 import numpy as np
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, call_tool
+from helpers.tools import REPO, SAMPLE_DIR, TINY_CONFIG, call_tool
 from mmcv.transforms import CenterCrop, Compose
 
 from mmpre_inception.datasets import PositionedCrop, SquareCrop
@@ -93,19 +96,22 @@ def test_multi_crop_configs_make_distinct_views(config, count):
     assert len({view.tobytes() for view in views}) == count
 
 
-def test_144_crops_are_googlenets_views():
+@pytest.mark.parametrize('height,width', [(375, 500), (333, 250), (61, 40)])
+def test_144_crops_are_googlenets_views(height, width):
     """Every view recomputed by hand: resize to each scale (cv2 bilinear,
-    as ResizeEdge), the three squares, the six crops, each mirrored."""
-    img = image(375, 500)
+    as ResizeEdge), the three squares, the six crops, each mirrored; for
+    landscape, portrait and an image smaller than the crop."""
+    img = image(height, width)
     views = {view.tobytes() for view in views_of(
         'inception_v3_144crop_in1k.py', img)}
     expected = set()
     for short in (342, 384, 427, 470):
-        long = int(short * 500 / 375)  # ResizeEdge truncates
-        resized = cv2.resize(img, (long, short),
-                             interpolation=cv2.INTER_LINEAR)
+        long = int(short * max(height, width) / min(height, width))
+        size = (long, short) if width >= height else (short, long)
+        resized = cv2.resize(img, size, interpolation=cv2.INTER_LINEAR)
         for start in (0, round((long - short) / 2), long - short):
-            square = resized[:, start:start + short]
+            square = resized[:, start:start + short] if width >= height \
+                else resized[start:start + short]
             end = short - 299
             centre = round(end / 2)
             crops = [square[:299, :299], square[:299, end:],
@@ -210,6 +216,29 @@ def test_tf_slim_crop_and_resize_match_tensorflow(height, width):
                                atol=6 * 255 * np.finfo(np.float32).eps)
 
 
+def test_tf_slim_preprocessing_on_real_images():
+    """The same on real ImageNet photographs (decoded once, by mmcv, for
+    both): well within one pixel level of TensorFlow's."""
+    import glob
+    paths = sorted(glob.glob(osp.join(SAMPLE_DIR, 'val', '*.JPEG')))[:6]
+    if not paths:
+        pytest.skip(f'no ImageNet sample images in {SAMPLE_DIR}')
+    os = pytest.importorskip('os')
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+    tf = pytest.importorskip('tensorflow', reason='TensorFlow is optional '
+                             '(requirements/optional.txt)')
+    from mmpre_inception.datasets import CentralCropResize
+    for path in paths:
+        img = mmcv.imread(path)
+        crop = tf.image.central_crop(tf.constant(img, tf.float32), 0.875)
+        expected = tf.compat.v1.image.resize_bilinear(
+            crop[None], [299, 299], align_corners=False)[0].numpy()
+        ours = CentralCropResize(0.875, 299)(dict(img=img))['img']
+        np.testing.assert_allclose(ours, expected, rtol=0,
+                                   atol=6 * 255 * np.finfo(np.float32).eps,
+                                   err_msg=path)
+
+
 def test_tf_slim_crop_box_keeps_equal_margins():
     from mmpre_inception.datasets.tf_slim import central_crop_box
     # 500 * 0.875 = 437.5: margins of 31 leave 438, as TensorFlow's
@@ -230,6 +259,20 @@ def test_keras_config_evaluates_as_tf_slim():
     assert cfg.data_preprocessor.std == [127.5] * 3
 
 
+@contextlib.contextmanager
+def capture_log():
+    """What mmengine's current logger prints while the block runs."""
+    from mmengine.logging import MMLogger
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)
+
+
 def validation_set(root, names):
     (root / 'meta').mkdir()
     (root / 'meta' / 'val.txt').write_text(''.join(
@@ -244,9 +287,14 @@ def test_exclude_file_leaves_out_the_devkits_blacklist(tmp_path):
     names = [f'ILSVRC2012_val_{number:08d}.JPEG' for number in
              (3, 1, 2, 6, 4, 5)]
     root = validation_set(tmp_path, names)
-    (tmp_path / 'blacklist.txt').write_text('2\n5\n\n')
-    dataset = ImageNet(data_root=root, ann_file='meta/val.txt',
-                       data_prefix='val', exclude_file='blacklist.txt')
+    (tmp_path / 'blacklist.txt').write_text('2\n5\n\n50000\n')
+    with capture_log() as log:
+        dataset = ImageNet(data_root=root, ann_file='meta/val.txt',
+                           data_prefix='val', exclude_file='blacklist.txt')
+    assert log.getvalue().strip().endswith(
+        f'{tmp_path}/blacklist.txt: left out 2 of 6 images, 4 remain; 1 '
+        'listed images are not in the annotation file, e.g. '
+        'ILSVRC2012_val_00050000.JPEG')
     kept = [osp.basename(dataset.get_data_info(index)['img_path'])
             for index in range(len(dataset))]
     assert kept == [f'ILSVRC2012_val_{number:08d}.JPEG'

@@ -8,7 +8,7 @@ import shutil
 import mmpretrain
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, run_tool
+from helpers.tools import REPO, TINY_CONFIG, call_script, call_tool
 from mmengine.config import Config
 
 from mmpre_inception.apis import ImagePredictor
@@ -24,12 +24,17 @@ IMAGES = 8
 
 
 def evaluate(tool, checkpoint, shapes_root, work_dir, *options):
+    """``tool`` in this process: ours through its ``main(argv)``,
+    mmpretrain's as ``__main__`` with ``sys.argv`` (the command line's code
+    after the interpreter's start-up)."""
     out = osp.join(work_dir, 'preds.pkl')
-    result = run_tool(
+    run = call_tool if tool.startswith('tools/') else call_script
+    result = run(
         tool, MAIN_CONFIG, checkpoint, '--work-dir', work_dir, '--out', out,
         '--cfg-options', f'test_dataloader.dataset.data_root={shapes_root}',
         f'test_dataloader.dataset.indices={IMAGES}',
         'test_dataloader.batch_size=4', *options)
+    assert result.returncode == 0, result.stderr[-3000:]
     with open(out, 'rb') as f:
         predictions = pickle.load(f)
     saved_config = osp.join(work_dir, 'inception_v3_8xb32_in1k.py')
@@ -74,9 +79,9 @@ def test_mmpretrains_inferencer_gives_our_scores(one_epoch_run, shapes_root,
     the data set up with Registry.get, which takes names, not the classes
     our pure-Python configs hold."""
     from mmpretrain.apis import ImageClassificationInferencer
-    published = run_tool('tools/model_converters/publish_model.py',
-                         osp.join(one_epoch_run, 'epoch_1.pth'),
-                         str(tmp_path / 'tiny.pth'))
+    published = call_tool('tools/model_converters/publish_model.py',
+                          osp.join(one_epoch_run, 'epoch_1.pth'),
+                          str(tmp_path / 'tiny.pth'), check=True)
     checkpoint = published.stdout.split('Published ')[1].strip()
     assert 'dataset_meta' in load_checkpoint_file(checkpoint)['meta']
     images = sorted(glob.glob(osp.join(shapes_root, 'val', '*')))[::5]
@@ -105,9 +110,9 @@ def test_mmpretrains_train_tool_trains_and_resumes(one_epoch_run,
     shutil.copy(osp.join(one_epoch_run, 'epoch_1.pth'), work_dir)
     with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
         f.write(osp.join(work_dir, 'epoch_1.pth'))
-    result = run_tool(osp.join(MMPRETRAIN_TOOLS, 'train.py'), TINY_CONFIG,
-                      '--work-dir', work_dir, '--resume',
-                      *tiny_options('train_cfg.max_epochs=2'))
+    result = call_script(osp.join(MMPRETRAIN_TOOLS, 'train.py'), TINY_CONFIG,
+                         '--work-dir', work_dir, '--resume',
+                         *tiny_options('train_cfg.max_epochs=2'))
     assert 'resumed epoch: 1' in result.stdout + result.stderr
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         assert f.read() == osp.join(work_dir, 'epoch_2.pth')

@@ -70,7 +70,7 @@ class ImageNet(MMPretrainImageNet):
                 'with the ILSVRC devkit (data/ILSVRC2015_clsloc_validation_'
                 'blacklist.txt)')
         excluded = read_excluded_numbers(self.exclude_file)
-        kept = []
+        kept, present = [], set()
         for info in data_list:
             match = _VALIDATION_NUMBER.search(osp.basename(info['img_path']))
             if match is None:
@@ -80,9 +80,18 @@ class ImageNet(MMPretrainImageNet):
                     'ILSVRC2012_val_<number>.JPEG, so exclude_file '
                     f'{self.exclude_file} cannot say whether to keep it; '
                     'remove exclude_file for other data sets')
-            if int(match.group(1)) not in excluded:
+            number = int(match.group(1))
+            present.add(number)
+            if number not in excluded:
                 kept.append(info)
-        print_log(f'{self.exclude_file}: left out {len(data_list) - len(kept)}'
-                  f' of {len(data_list)} images, {len(kept)} remain',
-                  logger='current')
+        message = (f'{self.exclude_file}: left out '
+                   f'{len(data_list) - len(kept)} of {len(data_list)} '
+                   f'images, {len(kept)} remain')
+        absent = sorted(excluded - present)
+        if absent:
+            # A subset of the validation set (or another file) lists fewer.
+            message += (f'; {len(absent)} listed images are not in the '
+                        f'annotation file, e.g. ILSVRC2012_val_'
+                        f'{absent[0]:08d}.JPEG')
+        print_log(message, logger='current')
         return kept

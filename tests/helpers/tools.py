@@ -72,3 +72,30 @@ def call_tool(*args: str, cwd: str = REPO,
             f'{args} returned {result.returncode}\n--- stdout\n'
             f'{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}')
     return result
+
+
+def call_script(path: str, *argv: str) -> subprocess.CompletedProcess:
+    """Run a script that reads ``sys.argv`` (mmpretrain's tools, which
+    have no ``main(argv)``) as ``__main__`` in this process, as
+    :func:`call_tool` does for ours; raises if it exits non-zero."""
+    import runpy
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved_argv, threads = sys.argv, torch.get_num_threads()
+    sys.argv = [path, *argv]
+    status = 0
+    try:
+        with contextlib.redirect_stdout(stdout), \
+                contextlib.redirect_stderr(stderr):
+            try:
+                runpy.run_path(path, run_name='__main__')
+            except SystemExit as error:
+                status = error.code or 0
+    finally:
+        sys.argv = saved_argv
+        torch.set_num_threads(threads)
+    result = subprocess.CompletedProcess([path, *argv], status,
+                                         stdout.getvalue(), stderr.getvalue())
+    if status:
+        raise AssertionError(f'{path} exited {status}\n--- stderr\n'
+                             f'{result.stderr[-4000:]}')
+    return result
