@@ -118,3 +118,24 @@ def test_mmpretrains_train_tool_trains_and_resumes(one_epoch_run,
         assert f.read() == osp.join(work_dir, 'epoch_2.pth')
     state = load_checkpoint_file(osp.join(work_dir, 'epoch_2.pth'))
     assert state['meta']['epoch'] == 2
+
+
+def test_mmpretrains_tta_option_gives_our_tta_scores(one_epoch_run,
+                                                     tiny_options, tmp_path):
+    """Its tools/test.py --tta builds our config's tta_model (a registry
+    name, so that its saved copy of the config can be written) around the
+    mirror-image views it adds, and scores as our --tta does."""
+    checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
+    scores = []
+    for tool in ('tools/test.py', osp.join(MMPRETRAIN_TOOLS, 'test.py')):
+        out = str(tmp_path / f'{len(scores)}.pkl')
+        run = call_tool if tool.startswith('tools/') else call_script
+        result = run(tool, TINY_CONFIG, checkpoint, '--tta', '--work-dir',
+                     str(tmp_path / str(len(scores))), '--out', out,
+                     *tiny_options('test_dataloader.dataset.indices=4'))
+        assert result.returncode == 0, result.stderr[-3000:]
+        with open(out, 'rb') as f:
+            scores.append([p['pred_score'] for p in pickle.load(f)])
+    assert len(scores[0]) == len(scores[1]) == 4
+    for ours, theirs in zip(*scores):
+        torch.testing.assert_close(theirs, ours, rtol=0, atol=1e-5)

@@ -442,6 +442,10 @@ def test_finetune_config_trains_on_a_folder_data_set(shapes_root, tmp_path):
         'train_dataloader.num_workers=0',
         'train_dataloader.persistent_workers=False',
         'val_dataloader.num_workers=0',
+        # 96 pixels instead of 299: what is tested does not need the size
+        'train_dataloader.dataset.pipeline.1.scale=96',
+        'val_dataloader.dataset.pipeline.1.scale=96',
+        'val_dataloader.dataset.pipeline.2.crop_size=96',
         'train_dataloader.batch_size=20', 'train_cfg.max_epochs=1', check=True)
     state = load_checkpoint_file(tmp_path / 'epoch_1.pth')
     assert state['meta']['iter'] == 2
