@@ -206,7 +206,7 @@ def test_help_answers_before_the_heavy_imports(tool):
     import subprocess
     import sys
 
-    from helpers.tools import REPO, call_tool
+    from helpers.tools import REPO
     for args, code in ((['--help'], 0), ([], 2)):
         result = subprocess.run(
             [sys.executable, '-X', 'importtime', tool, *args], cwd=REPO,
