@@ -217,3 +217,101 @@ def test_help_answers_before_the_heavy_imports(tool):
                     if line.startswith('import time:')]
         assert 'argparse' in imported
         assert 'torch' not in imported and 'mmpretrain' not in imported
+
+
+# --- tools/analysis_tools/eval_metric.py, tools/misc/ ---
+
+
+def test_eval_metric_rescores_a_saved_out_file(evaluated, tmp_path):
+    """Top-k and per-class precision / recall from the --out file, against
+    the same counts made by hand."""
+    _, out, _ = evaluated
+    with open(out, 'rb') as f:
+        predictions = pickle.load(f)
+    scores = torch.stack([p['pred_score'] for p in predictions])
+    labels = torch.cat([p['gt_label'] for p in predictions])
+    # mmpretrain's rule: a hit must also score above thrs=0.0
+    top3_scores, top3_labels = scores.topk(3, dim=1)
+    top3 = ((top3_labels == labels[:, None]) & (top3_scores > 0)).any(1)
+    predicted = scores.argmax(1)
+    saved = str(tmp_path / 'metrics.json')
+    result = call_tool('tools/analysis_tools/eval_metric.py', out,
+                       '--out', saved, check=True)
+    import json
+    with open(saved) as f:
+        metrics = json.load(f)
+    assert metrics['accuracy/top1'] == pytest.approx(
+        100 * (predicted == labels).float().mean().item(), abs=1e-4)
+    assert 'accuracy/top5: ' in result.stdout
+    for name, counted in (('precision', lambda c: predicted == c),
+                          ('recall', lambda c: labels == c)):
+        per_class = metrics[f'single-label/{name}_classwise']
+        assert len(per_class) == 10
+        for cls in range(10):
+            chosen = counted(cls)
+            hits = (predicted[chosen] == labels[chosen]).sum().item()
+            expected = 100 * hits / chosen.sum().item() if chosen.any() \
+                else 0.0
+            assert per_class[cls] == pytest.approx(expected, abs=1e-3)
+    result = call_tool('tools/analysis_tools/eval_metric.py', out,
+                       '--metric', 'type=Accuracy', 'topk=3', check=True)
+    assert result.stdout.strip() == (
+        f'accuracy/top3: {100 * top3.float().mean().item():.2f}')
+
+
+@pytest.mark.parametrize('args,message', [
+    (['nope.pkl'], 'error: results file not found: nope.pkl'),
+    (['{out}', '--metric', 'topk=1'],
+     'error: --metric topk=1: name the metric with type=..., e.g. '
+     'type=Accuracy'),
+    (['{out}', '--metric', 'type=Acuracy'],
+     'error: Acuracy is not in the mmpre_inception::metric registry.')])
+def test_eval_metric_names_what_it_cannot_use(evaluated, args, message):
+    _, out, _ = evaluated
+    result = call_tool('tools/analysis_tools/eval_metric.py',
+                       *[arg.format(out=out) for arg in args])
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(message), result.stderr
+
+
+def test_print_config_shows_the_merged_options():
+    result = call_tool('tools/misc/print_config.py', TINY_CONFIG,
+                       '--cfg-options', 'train_dataloader.batch_size=3',
+                       check=True)
+    assert "batch_size=3" in result.stdout
+    assert 'InceptionClassifier' in result.stdout
+    result = call_tool('tools/misc/print_config.py', 'nope.py')
+    assert (result.returncode, result.stderr.strip()) == (
+        2, 'error: config file not found: nope.py')
+
+
+def test_verify_dataset_lists_each_broken_image_with_its_reason(
+        shapes_root, tiny_options, tmp_path):
+    import os
+    import shutil
+    root = str(tmp_path / 'data')
+    shutil.copytree(shapes_root, root)
+    names = [line.split()[0] for line in open(
+        osp.join(root, 'meta', 'val.txt'))]
+    broken = osp.join(root, 'val', names[3])
+    with open(broken, 'wb') as f:
+        f.write(b'not an image')
+    os.remove(osp.join(root, 'val', names[7]))
+    listed = str(tmp_path / 'broken.txt')
+    result = call_tool('tools/misc/verify_dataset.py', TINY_CONFIG,
+                       '--split', 'val', '--out', listed,
+                       '--cfg-options', f'val_dataloader.dataset.data_root={root}')
+    assert result.returncode == 1, result.stderr
+    lines = open(listed).read().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f'cannot read image {broken}: not an image')
+    assert lines[1].startswith(
+        f'cannot read image {osp.join(root, "val", names[7])}: ')
+    assert result.stdout.strip().splitlines()[-1] == (
+        f'{len(names) - 2} of {len(names)} images open; 2 do not (listed '
+        f'in {listed})')
+    result = call_tool('tools/misc/verify_dataset.py', TINY_CONFIG,
+                       '--cfg-options',
+                       f'train_dataloader.dataset.data_root={shapes_root}')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith('images open; 0 do not')
