@@ -12,7 +12,6 @@ Example:
         --cfg-options val_dataloader.dataset.data_root=data/imagenet
 """
 import argparse
-import os.path as osp
 import sys
 
 from mmengine.config import DictAction
