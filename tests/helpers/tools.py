@@ -31,6 +31,35 @@ def run_tool(*args: str, cwd: str = REPO, check: bool = True,
 _TOOL_MODULES: dict = {}
 
 
+def _run_in_process(args: tuple, run, cwd: str,
+                    check: bool) -> subprocess.CompletedProcess:
+    """``run()`` with stdout and stderr captured, in ``cwd``; its return
+    value or ``SystemExit`` code is the status. The working directory,
+    ``sys.argv`` and torch's thread count (benchmark.py --threads sets
+    it) are restored after."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    previous, argv, threads = os.getcwd(), sys.argv, torch.get_num_threads()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(stdout), \
+                contextlib.redirect_stderr(stderr):
+            try:
+                status = run()
+            except SystemExit as error:  # argparse's usage errors, sys.exit
+                status = error.code
+    finally:
+        os.chdir(previous)
+        sys.argv = argv
+        torch.set_num_threads(threads)
+    result = subprocess.CompletedProcess(args, status or 0, stdout.getvalue(),
+                                         stderr.getvalue())
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f'{args} returned {result.returncode}\n--- stdout\n'
+            f'{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}')
+    return result
+
+
 def call_tool(*args: str, cwd: str = REPO,
               check: bool = False) -> subprocess.CompletedProcess:
     """Run ``main(argv)`` of the tool ``args[0]`` in this process.
@@ -51,27 +80,7 @@ def call_tool(*args: str, cwd: str = REPO,
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         _TOOL_MODULES[path] = module
-    stdout, stderr = io.StringIO(), io.StringIO()
-    previous = os.getcwd()
-    threads = torch.get_num_threads()  # benchmark.py --threads sets it
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(stdout), \
-                contextlib.redirect_stderr(stderr):
-            try:
-                status = module.main(list(argv))
-            except SystemExit as error:  # argparse's usage errors
-                status = error.code
-    finally:
-        os.chdir(previous)
-        torch.set_num_threads(threads)
-    result = subprocess.CompletedProcess(args, status or 0, stdout.getvalue(),
-                                         stderr.getvalue())
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f'{args} returned {result.returncode}\n--- stdout\n'
-            f'{result.stdout[-4000:]}\n--- stderr\n{result.stderr[-4000:]}')
-    return result
+    return _run_in_process(args, lambda: module.main(list(argv)), cwd, check)
 
 
 def call_script(path: str, *argv: str) -> subprocess.CompletedProcess:
@@ -79,23 +88,9 @@ def call_script(path: str, *argv: str) -> subprocess.CompletedProcess:
     have no ``main(argv)``) as ``__main__`` in this process, as
     :func:`call_tool` does for ours; raises if it exits non-zero."""
     import runpy
-    stdout, stderr = io.StringIO(), io.StringIO()
-    saved_argv, threads = sys.argv, torch.get_num_threads()
-    sys.argv = [path, *argv]
-    status = 0
-    try:
-        with contextlib.redirect_stdout(stdout), \
-                contextlib.redirect_stderr(stderr):
-            try:
-                runpy.run_path(path, run_name='__main__')
-            except SystemExit as error:
-                status = error.code or 0
-    finally:
-        sys.argv = saved_argv
-        torch.set_num_threads(threads)
-    result = subprocess.CompletedProcess([path, *argv], status,
-                                         stdout.getvalue(), stderr.getvalue())
-    if status:
-        raise AssertionError(f'{path} exited {status}\n--- stderr\n'
-                             f'{result.stderr[-4000:]}')
-    return result
+
+    def run():
+        sys.argv = [path, *argv]
+        runpy.run_path(path, run_name='__main__')
+
+    return _run_in_process((path, *argv), run, REPO, check=True)

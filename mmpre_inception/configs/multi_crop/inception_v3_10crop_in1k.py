@@ -7,28 +7,22 @@
 from mmengine.config import read_base
 
 with read_base():
+    from .._base_.tta.multi_crop_views import *
     from ..inception_v3_8xb32_in1k import *
 
-from mmcv.transforms import RandomFlip, TestTimeAug
+from mmcv.transforms import TestTimeAug
 from mmpretrain.datasets import PackInputs, ResizeEdge
 
-from mmpre_inception.datasets import LoadImageFromFileChecked, PositionedCrop
+from mmpre_inception.datasets import LoadImageFromFileChecked
 
-crop_size = 299
 tta_pipeline = [
     dict(type=LoadImageFromFileChecked),
     dict(
         type=TestTimeAug,
         transforms=[
             [dict(type=ResizeEdge, scale=342, edge='short')],
-            [
-                dict(type=PositionedCrop, position=position,
-                     crop_size=crop_size)
-                for position in ('top_left', 'top_right', 'bottom_left',
-                                 'bottom_right', 'centre')
-            ],
-            [dict(type=RandomFlip, prob=0.0),
-             dict(type=RandomFlip, prob=1.0)],
+            five_crops,
+            mirrored,
             [dict(type=PackInputs)],
         ]),
 ]

@@ -12,15 +12,14 @@
 from mmengine.config import read_base
 
 with read_base():
+    from .._base_.tta.multi_crop_views import *
     from ..inception_v3_8xb32_in1k import *
 
-from mmcv.transforms import RandomFlip, TestTimeAug
+from mmcv.transforms import TestTimeAug
 from mmpretrain.datasets import PackInputs, ResizeEdge
 
-from mmpre_inception.datasets import (LoadImageFromFileChecked,
-                                      PositionedCrop, SquareCrop)
+from mmpre_inception.datasets import LoadImageFromFileChecked, SquareCrop
 
-crop_size = 299
 scales = (342, 384, 427, 470)
 tta_pipeline = [
     dict(type=LoadImageFromFileChecked),
@@ -31,14 +30,8 @@ tta_pipeline = [
              for scale in scales],
             [dict(type=SquareCrop, position=position)
              for position in ('first', 'centre', 'last')],
-            [
-                dict(type=PositionedCrop, position=position,
-                     crop_size=crop_size)
-                for position in ('top_left', 'top_right', 'bottom_left',
-                                 'bottom_right', 'centre', 'whole')
-            ],
-            [dict(type=RandomFlip, prob=0.0),
-             dict(type=RandomFlip, prob=1.0)],
+            six_crops,
+            mirrored,
             [dict(type=PackInputs)],
         ]),
 ]
