@@ -77,8 +77,10 @@ def benchmark_rows(*args: str) -> list:
 @pytest.mark.slow
 @pytest.mark.parametrize('mode', ['model', 'train'])
 def test_benchmark_prints_a_rate_per_model(mode):
+    # --cudnn-benchmark only matters on a GPU; here it must be accepted.
     rows = benchmark_rows('--mode', mode, '--shape', '96', '--batch-size',
-                          '2', '3', '--fold-bn', '--compare')
+                          '2', '3', '--fold-bn', '--compare',
+                          '--cudnn-benchmark')
     names = ['mmpre_inception', 'mmpretrain', 'torchvision', 'timm']
     assert [(row[1], row[2]) for row in rows] == \
         [('2', name) for name in names] + [('3', name) for name in names]

@@ -111,6 +111,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--threads',
                         type=int,
                         help='torch intra-op threads (CPU)')
+    parser.add_argument('--cudnn-benchmark',
+                        action='store_true',
+                        help='let cuDNN time its convolution algorithms '
+                        'first (env_cfg.cudnn_benchmark in a config)')
     parser.add_argument('--compare',
                         action='store_true',
                         help='also time mmpretrain\'s, torchvision\'s and '
@@ -461,6 +465,8 @@ def describe(args) -> str:
     options = [args.mode, args.precision, args.memory_format]
     if args.fold_bn and args.mode != 'train':
         options.append('folded BN')
+    if args.cudnn_benchmark:
+        options.append('cudnn.benchmark')
     if args.mode == 'e2e':
         options.append(f'{args.decoder} decoding')
     else:
@@ -473,6 +479,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    torch.backends.cudnn.benchmark = args.cudnn_benchmark
     torch.manual_seed(0)
     print(describe(args))
     try:
