@@ -1,5 +1,6 @@
 # Quick start: `make demo` and `make test`. The first use creates .venv/ and
-# installs the pinned stack and this package (editable); later runs reuse it.
+# installs the pinned stack and this checkout (in place, see setup.py's
+# develop_in_place); later runs reuse it.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -16,7 +17,10 @@ $(INSTALLED): setup.py requirements/runtime.txt requirements/mminstall.txt requi
 	# torch first and pinned, so nothing else pulls another build
 	$(PY) -m pip install -r requirements/runtime.txt
 	$(PY) -m pip install -r requirements/mminstall.txt -r requirements/tests.txt -r requirements/docs.txt
-	$(PY) -m pip install --no-deps --no-build-isolation -e .
+	# in place, not `pip install -e .`, so that read_base() and mim find the
+	# files (setup.py, DevelopInPlace); drop an editable install made before
+	$(PY) -m pip uninstall --yes --quiet mmpre_inception 2>/dev/null || true
+	$(PY) setup.py --quiet develop_in_place
 	touch $(INSTALLED)
 
 demo: $(INSTALLED)

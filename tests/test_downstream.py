@@ -1,13 +1,20 @@
-"""A project elsewhere inherits our config from the installed package."""
+"""Our package as users install it: a wheel with mim's tools, and a
+project elsewhere that inherits our configs with ``read_base()``."""
+import glob
+import json
 import os
 import os.path as osp
 import subprocess
 import sys
+import sysconfig
 
 import pytest
 from helpers.tools import REPO
+from mmengine.config import Config
 
+import mmpre_inception
 from mmpre_inception.checkpoint import load_checkpoint_file
+from mmpre_inception.utils import ConfigError, load_config
 
 pytestmark = pytest.mark.slow
 
@@ -47,33 +54,123 @@ custom_hooks = []
 '''
 
 
-def test_project_inherits_the_installed_config_and_trains(
-        shapes_root, tmp_path):
-    site = tmp_path / 'site-packages'
-    subprocess.run(
-        [sys.executable, '-m', 'pip', 'install', '--quiet', '--no-deps',
-         '--no-build-isolation', '--target', str(site), REPO],
-        check=True, capture_output=True, timeout=300)
-    assert osp.isfile(site / 'mmpre_inception' / 'configs' /
-                      'inception_v3_8xb32_in1k.py')
-    project = tmp_path / 'project'
-    project.mkdir()
-    (project / 'my_config.py').write_text(
-        DOWNSTREAM_CONFIG.format(data_root=shapes_root))
-    env = dict(os.environ, PYTHONPATH=str(site), OMP_NUM_THREADS='2')
+def run(*args, cwd, timeout=600) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2')
+    env.pop('PYTHONPATH', None)
+    result = subprocess.run([str(arg) for arg in args], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, \
+        f'{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
+    return result
 
-    where = subprocess.run(
-        [sys.executable, '-c', 'from mmengine.utils import '
-         'get_installed_path; print(get_installed_path("mmpre_inception"))'],
-        cwd=project, env=env, capture_output=True, text=True, check=True)
-    assert where.stdout.strip() == str(site / 'mmpre_inception')
 
-    result = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'train.py'),
-         'my_config.py', '--work-dir', 'work'],
-        cwd=project, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-4000:]
-    state = load_checkpoint_file(project / 'work' / 'epoch_1.pth')
+@pytest.fixture(scope='module')
+def wheel_venv(tmp_path_factory):
+    """A fresh virtual environment outside the repository with our wheel
+    and openmim (from the package registry) installed. torch and the
+    OpenMMLab stack come from this environment's site-packages through a
+    .pth file, so no second torch is downloaded; the wheel is installed
+    without its dependencies for that reason."""
+    where = tmp_path_factory.mktemp('wheel')
+    run(sys.executable, '-m', 'pip', 'wheel', '--quiet', '--no-deps',
+        '--no-build-isolation', '--wheel-dir', where / 'dist', REPO,
+        cwd=where)
+    wheel, = glob.glob(str(where / 'dist' / 'mmpre_inception-*.whl'))
+    venv = where / 'venv'
+    run(sys.executable, '-m', 'venv', venv, cwd=where)
+    python = venv / 'bin' / 'python'
+    venv_site = run(python, '-c', 'import sysconfig; '
+                    'print(sysconfig.get_paths()["purelib"])',
+                    cwd=where).stdout.strip()
+    with open(osp.join(venv_site, 'stack_from_the_test_env.pth'), 'w') as f:
+        f.write(sysconfig.get_paths()['purelib'] + '\n')
+    run(python, '-m', 'pip', 'install', '--quiet', 'openmim', cwd=where)
+    run(python, '-m', 'pip', 'install', '--quiet', '--no-deps', wheel,
+        cwd=where)
+    return dict(bin=venv / 'bin', site=venv_site,
+                package=osp.join(venv_site, 'mmpre_inception'))
+
+
+def test_wheel_ships_tools_configs_and_model_index(wheel_venv):
+    package = wheel_venv['package']
+    for path in ['.mim/tools/train.py', '.mim/tools/test.py',
+                 '.mim/tools/analysis_tools/eval_metric.py',
+                 '.mim/model-index.yml', '.mim/configs/metafile.yml',
+                 'configs/inception_v3_8xb32_in1k.py',
+                 'configs/_base_/models/inception_v3.py']:
+        assert osp.isfile(osp.join(package, path)), path
+    # Copies, not links into this checkout.
+    assert not osp.islink(osp.join(package, '.mim', 'tools'))
+
+
+def test_mim_search_lists_our_weights(wheel_venv, tmp_path):
+    result = run(wheel_venv['bin'] / 'mim', 'search', 'mmpre_inception',
+                 cwd=tmp_path)
+    assert 'inception-v3_3rdparty_8xb32_in1k' in result.stdout
+    assert 'inception-v3_timm-tf_in1k' in result.stdout
+
+
+def test_mim_trains_a_packaged_config_and_tests_a_project_config(
+        wheel_venv, shapes_root, tmp_path):
+    """``mim train`` finds the demo config by name inside the installed
+    package and runs the installed tools/train.py; ``mim test`` then runs a
+    project's config that inherits ours with ``read_base()``."""
+    os.makedirs(tmp_path / 'work_dirs' / 'demo')
+    # The demo config reads work_dirs/demo/data, relative to where it runs.
+    os.symlink(shapes_root, tmp_path / 'work_dirs' / 'demo' / 'data')
+    mim = wheel_venv['bin'] / 'mim'
+    train = run(mim, 'train', 'mmpre_inception',
+                'inception_v3_1xb16_shapes.py', '--work-dir', 'work',
+                '--cfg-options', 'train_cfg.max_epochs=1', cwd=tmp_path)
+    package = wheel_venv['package']
+    assert osp.join(package, 'configs', 'demo',
+                    'inception_v3_1xb16_shapes.py') in train.stdout
+    assert osp.join(package, '.mim', 'tools', 'train.py') in train.stdout
+    checkpoint = tmp_path / 'work' / 'epoch_1.pth'
+    state = load_checkpoint_file(checkpoint)
     assert state['state_dict']['head.fc.weight'].shape == (10, 2048)
-    # The inherited recipe came along: RMSProp as in the paper.
-    assert 'RMSpropTF' in (project / 'work' / 'my_config.py').read_text()
+
+    (tmp_path / 'my_config.py').write_text(
+        DOWNSTREAM_CONFIG.format(data_root=shapes_root))
+    run(mim, 'test', 'mmpre_inception', 'my_config.py', '--checkpoint',
+        checkpoint, '--work-dir', 'test', '--out-item', 'metrics', '--out',
+        'metrics.json', cwd=tmp_path)
+    metrics = json.loads((tmp_path / 'metrics.json').read_text())
+    assert 0 <= metrics['accuracy/top1'] <= 100
+    # The project's config kept the inherited recipe: RMSProp as in the
+    # paper, and the installed package's model.
+    saved = (tmp_path / 'test' / 'my_config.py').read_text()
+    assert 'RMSpropTF' in saved and 'InceptionClassifier' in saved
+
+
+def write_project_config(tmp_path, data_root='data') -> str:
+    path = tmp_path / 'my_config.py'
+    path.write_text(DOWNSTREAM_CONFIG.format(data_root=data_root))
+    return str(path)
+
+
+def test_this_install_lets_a_project_elsewhere_inherit_our_configs(tmp_path):
+    """What `make` installs: mmengine finds the configs in this checkout."""
+    cfg = Config.fromfile(write_project_config(tmp_path))
+    assert cfg.model.type is mmpre_inception.models.InceptionClassifier
+    assert cfg.model.head.num_classes == 10
+    assert cfg.train_cfg.max_epochs == 1
+
+
+def test_an_editable_install_gets_a_one_line_fix(tmp_path, monkeypatch):
+    """Under `pip install -e .` mmengine looks for our configs in
+    site-packages; our tools say what to do instead of that path alone."""
+    import mmengine.config.config as mmengine_config
+    site = tmp_path / 'site-packages'
+    monkeypatch.setattr(mmengine_config, 'get_installed_path',
+                        lambda package: str(site / package))
+    with pytest.raises(ConfigError) as error:
+        load_config(write_project_config(tmp_path))
+    message = str(error.value)
+    assert '\n' not in message
+    assert message.startswith(
+        f'cannot read config {tmp_path}/my_config.py: '
+        f'{site}/mmpre_inception/configs/inception_v3_8xb32_in1k.py does '
+        'not exist: mmpre_inception looks installed with `pip install -e`')
+    assert message.endswith('install with `make install` (python setup.py '
+                            'develop_in_place) or `pip install .` instead')

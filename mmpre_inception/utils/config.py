@@ -34,12 +34,41 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     try:
         cfg = Config.fromfile(path)
     except Exception as error:  # mmengine raises many kinds on bad syntax
-        raise ConfigError(f'cannot read config {path}: {error}') from error
+        hint = editable_install_hint(str(error))
+        raise ConfigError(
+            f'cannot read config {path}: {hint or error}') from error
     if cfg_options:
         for key in cfg_options:
             check_option_key(cfg, key)
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def editable_install_hint(message: str) -> Optional[str]:
+    """Explain mmengine's "not found" for our configs under ``pip install -e``.
+
+    ``read_base()`` resolves ``from mmpre_inception.configs... import *``
+    through the package's recorded install location. A PEP 660 editable
+    install records site-packages while the files stay in the checkout, so
+    mmengine names a file that does not exist (setup.py, DevelopInPlace).
+
+    Args:
+        message (str): The error mmengine raised.
+
+    Returns:
+        str, optional: One line saying what to do, or None if the error has
+        another cause.
+    """
+    missing, found, _ = message.partition(' not found!')
+    package_dir = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    configs = osp.join('mmpre_inception', 'configs', '')
+    if not found or configs not in missing or \
+            missing.startswith(osp.join(package_dir, '')):
+        return None
+    return (f'{missing} does not exist: mmpre_inception looks installed with '
+            f'`pip install -e`, whose recorded location read_base() follows, '
+            f'but its files are in {package_dir}; install with `make install` '
+            '(python setup.py develop_in_place) or `pip install .` instead')
 
 
 def check_option_key(cfg: Config, key: str) -> None:
