@@ -1,0 +1,62 @@
+"""Pictures for the analysis tools: figures of an exact pixel size, saved
+as PNG without pyplot.
+
+The tools draw on a ``matplotlib.figure.Figure`` with the Agg canvas
+instead of ``pyplot``: no display or backend is needed, nothing global
+is shared between the figures of one process (the tests call the tools
+in-process), and saving without ``bbox_inches='tight'`` keeps the size
+asked for and avoids the ``adjust_bbox()`` error that breaks mmpretrain's
+``browse_dataset.py`` with the installed matplotlib.
+"""
+import os
+import os.path as osp
+import re
+from typing import Tuple
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+DPI = 100
+
+
+def parse_size(size: str) -> Tuple[int, int]:
+    """``'1200x800'`` -> ``(1200, 800)``.
+
+    Args:
+        size (str): Width and height in pixels, ``WxH``.
+
+    Returns:
+        tuple: ``(width, height)``.
+
+    Raises:
+        ValueError: Not of the form ``WxH`` with positive integers.
+    """
+    match = re.fullmatch(r'(\d+)[x*](\d+)', size)
+    if not match or 0 in (int(match[1]), int(match[2])):
+        raise ValueError(f'--size {size}: give width x height in pixels, '
+                         'e.g. 1200x800')
+    return int(match[1]), int(match[2])
+
+
+def new_figure(size: str) -> Figure:
+    """A figure of ``size`` pixels (``'WxH'``) with an Agg canvas.
+
+    Example:
+        >>> fig = new_figure('640x480')
+        >>> ax = fig.add_subplot()
+        >>> save_png(fig, 'plot.png')  # 640 x 480 pixels
+    """
+    width, height = parse_size(size)
+    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_png(fig: Figure, path: str) -> None:
+    """Write ``fig`` to ``path`` as PNG at its own size, atomically (a
+    half-written picture never replaces a good one)."""
+    directory = osp.dirname(osp.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    partial = osp.join(directory, f'.{osp.basename(path)}.partial')
+    fig.savefig(partial, dpi=DPI, format='png')
+    os.replace(partial, path)

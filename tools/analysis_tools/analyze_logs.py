@@ -1,0 +1,173 @@
+"""Learning curves and training time from mmengine's JSON logs.
+
+``plot_curve`` draws one panel per key (loss, loss_cls, loss_aux, lr,
+accuracy/top1, ...) with one line per run, against epochs or iterations.
+Validation keys are placed at the end of their epoch. ``cal_train_time``
+is mmpretrain's own: the time per iteration, per epoch and overall.
+
+The logs are the ``<timestamp>/vis_data/<timestamp>.json`` files of a
+training run's work dir. A missing file or unknown key is one line on
+stderr, exit status 2.
+
+Example:
+    python tools/analysis_tools/analyze_logs.py plot_curve \
+        work_dirs/demo/*/vis_data/2*.json --out curves.png
+    python tools/analysis_tools/analyze_logs.py plot_curve A.json B.json \
+        --keys loss accuracy/top1 --legend baseline mixup --x iter
+    python tools/analysis_tools/analyze_logs.py cal_train_time A.json
+"""
+import argparse
+import math
+import os.path as osp
+import sys
+from typing import Dict, List
+
+import numpy as np
+
+DEFAULT_KEYS = ['loss', 'loss_cls', 'loss_aux', 'lr', 'accuracy/top1']
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split('\n\n', 1)[1])
+    tasks = parser.add_subparsers(dest='task', required=True)
+    plot = tasks.add_parser('plot_curve', help='plot learning curves')
+    plot.add_argument('json_logs', nargs='+')
+    plot.add_argument('--keys', nargs='+', default=DEFAULT_KEYS,
+                      help='logged keys, one panel each (default: '
+                      f'{" ".join(DEFAULT_KEYS)}; missing ones are '
+                      'skipped unless named)')
+    plot.add_argument('--x', choices=['epoch', 'iter'], default='epoch',
+                      help='x axis (epoch-based runs only for epoch)')
+    plot.add_argument('--legend', nargs='+', help='one label per log')
+    plot.add_argument('--title')
+    plot.add_argument('--size', default='1000x1200', help='pixels, WxH')
+    plot.add_argument('--out', required=True, help='PNG to write')
+    timing = tasks.add_parser('cal_train_time',
+                              help='time per training iteration')
+    timing.add_argument('json_logs', nargs='+')
+    timing.add_argument('--include-outliers', action='store_true',
+                        help='count the first iteration of each epoch')
+    return parser.parse_args(argv)
+
+
+def iters_per_epoch(train_logs: List[dict]) -> int:
+    """The epoch length of an epoch-based run, from its logged steps: a
+    log at global step s in epoch e has (e - 1) * n < s <= e * n."""
+    return math.ceil(max(log['step'] / log['epoch'] for log in train_logs))
+
+
+def curve(log: Dict[str, List[dict]], key: str, x: str):
+    """``(xs, ys)`` of ``key`` in one loaded log, or None if not logged.
+
+    Args:
+        log (dict): ``mmpretrain.utils.load_json_log``'s ``train`` and
+            ``val`` lists.
+        key (str): A logged key.
+        x (str): ``'epoch'`` or ``'iter'``.
+
+    Returns:
+        tuple, optional: Two float arrays.
+    """
+    train = [entry for entry in log['train'] if key in entry]
+    val = [entry for entry in log['val'] if key in entry]
+    if not train and not val:
+        return None
+    by_epoch = bool(log['train']) and 'epoch' in log['train'][0]
+    if x == 'epoch' and not by_epoch:
+        raise ValueError('--x epoch: this run is iteration-based (its log '
+                         'has no epochs); use --x iter')
+    length = iters_per_epoch(log['train']) if by_epoch else 1
+    if train:
+        steps = np.array([entry['step'] for entry in train], dtype=float)
+        xs = steps / length if x == 'epoch' else steps
+        return xs, np.array([entry[key] for entry in train], dtype=float)
+    # Validation: `step` is the epoch of an epoch-based run, else the iter.
+    steps = np.array([entry['step'] for entry in val], dtype=float)
+    xs = steps * length if x == 'iter' else steps
+    return xs, np.array([entry[key] for entry in val], dtype=float)
+
+
+def plot_curves(logs: List[dict], labels: List[str], keys: List[str],
+                x: str, size: str, title=None, keys_named=True):
+    """A figure with one panel per key found in any log.
+
+    Raises:
+        ValueError: A named key is in no log.
+    """
+    from mmpre_inception.analysis.figures import new_figure
+    found = {}
+    for key in keys:
+        curves = [curve(log, key, x) for log in logs]
+        if all(c is None for c in curves):
+            if keys_named:
+                logged = sorted({k for log in logs for part in log.values()
+                                 for entry in part for k in entry} -
+                                {'step', 'epoch', 'iter'})
+                raise ValueError(f'--keys {key}: not in the logs; logged '
+                                 f'keys: {" ".join(logged)}')
+            continue
+        found[key] = curves
+    if not found:
+        raise ValueError(f'none of {" ".join(keys)} is in the logs')
+    fig = new_figure(size)
+    axes = fig.subplots(len(found), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, (key, curves) in zip(axes, found.items()):
+        for label, xy in zip(labels, curves):
+            if xy is not None:
+                ax.plot(*xy, label=label, linewidth=1,
+                        marker='o' if len(xy[0]) < 30 else None,
+                        markersize=3)
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+        if key == 'lr':
+            ax.ticklabel_format(axis='y', style='sci', scilimits=(-3, 3))
+    axes[0].legend(fontsize='small')
+    axes[-1].set_xlabel('epoch' if x == 'epoch' else 'iteration')
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    for path in args.json_logs:
+        if not osp.isfile(path):
+            print(f'error: log not found: {path}', file=sys.stderr)
+            return 2
+        if not path.endswith('.json'):
+            print(f'error: {path}: give the JSON log '
+                  '(<work_dir>/<timestamp>/vis_data/<timestamp>.json)',
+                  file=sys.stderr)
+            return 2
+    from mmpretrain.utils import load_json_log
+    logs = [load_json_log(path) for path in args.json_logs]
+    if args.task == 'cal_train_time':
+        # mmpretrain's implementation, called from its installed tools.
+        from mmpre_inception.analysis import mmpretrain_tool
+        mmpretrain_tool('analysis_tools/analyze_logs.py').cal_train_time(
+            logs, args)
+        return 0
+    labels = args.legend or [
+        osp.basename(osp.dirname(osp.dirname(path))) or path
+        for path in args.json_logs]
+    from mmpre_inception.analysis.figures import save_png
+    try:
+        if len(labels) != len(logs):
+            raise ValueError(f'--legend: give one label per log '
+                             f'({len(logs)}), not {len(labels)}')
+        fig = plot_curves(logs, labels, args.keys, args.x, args.size,
+                          args.title, keys_named=args.keys != DEFAULT_KEYS)
+    except ValueError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+    save_png(fig, args.out)
+    print(f'Curves: {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
