@@ -1,0 +1,76 @@
+"""Reading a ``tools/test.py --out`` file and the class names that go with
+it, for the tools that analyse saved predictions."""
+import os.path as osp
+from typing import List, Optional
+
+import torch
+
+
+def load_predictions(path: str) -> dict:
+    """The predictions ``tools/test.py --out`` (mmengine's ``DumpResults``)
+    saved.
+
+    Args:
+        path (str): The ``.pkl`` file.
+
+    Returns:
+        dict: ``scores`` (N x C float tensor), ``pred`` and ``gt`` (N long
+        tensors) and ``img_paths`` (N strings, '' where not saved).
+
+    Raises:
+        ValueError: The file is missing or holds something else.
+
+    Example:
+        >>> predictions = load_predictions('preds.pkl')  # doctest: +SKIP
+        >>> (predictions['pred'] == predictions['gt']).float().mean()
+    """
+    import mmengine
+    if not osp.isfile(path):
+        raise ValueError(f'predictions file not found: {path}')
+    try:
+        samples = mmengine.load(path)
+    except Exception as error:
+        raise ValueError(f'{path}: cannot read it ({error})') from error
+    needed = {'pred_score', 'pred_label', 'gt_label'}
+    if not isinstance(samples, list) or not samples or not all(
+            isinstance(s, dict) and needed <= s.keys() for s in samples):
+        raise ValueError(f'{path}: not a tools/test.py --out file (a list of '
+                         'samples with pred_score, pred_label and gt_label)')
+    return dict(
+        scores=torch.stack([torch.as_tensor(s['pred_score']).float()
+                            for s in samples]),
+        pred=torch.cat([torch.as_tensor(s['pred_label']).view(-1)[:1]
+                        for s in samples]).long(),
+        gt=torch.cat([torch.as_tensor(s['gt_label']).view(-1)[:1]
+                      for s in samples]).long(),
+        img_paths=[s.get('img_path', '') for s in samples])
+
+
+def class_names(cfg, num_classes: int,
+                loader: str = 'test_dataloader') -> List[str]:
+    """The class names of ``cfg``'s ``loader`` data set, without building
+    it: its ``metainfo.classes``, else its type's ``METAINFO`` (mmpretrain's
+    ImageNet has the 1000 names), else the class indices.
+
+    Args:
+        cfg (Config, optional): A config, or None for indices.
+        num_classes (int): How many names to return.
+        loader (str): Which data loader's data set.
+
+    Returns:
+        list[str]: ``num_classes`` names.
+    """
+    names: Optional[list] = None
+    if cfg is not None and cfg.get(loader):
+        dataset = cfg[loader].dataset
+        names = (dataset.get('metainfo') or {}).get('classes')
+        if names is None:
+            dataset_type = dataset.type
+            if isinstance(dataset_type, str):
+                from mmpre_inception.registry import DATASETS
+                dataset_type = DATASETS.get(dataset_type)
+            names = getattr(dataset_type, 'METAINFO', {}).get('classes')
+    if names is None or len(names) != num_classes:
+        return [str(index) for index in range(num_classes)]
+    # ImageNet's names list synonyms ('tench, Tinca tinca'): keep the first.
+    return [str(name).split(',')[0] for name in names]
