@@ -28,10 +28,17 @@ demo: $(INSTALLED)
 	$(PY) tools/dataset_converters/make_synthetic_imagenet.py $(DEMO_DIR)/data
 	$(PY) tools/train.py $(DEMO_CONFIG) --work-dir $(DEMO_DIR)
 	$(PY) tools/test.py $(DEMO_CONFIG) "$$(cat $(DEMO_DIR)/last_checkpoint)" \
-		--work-dir $(DEMO_DIR)/test --out-item metrics --out $(DEMO_DIR)/test/metrics.json
+		--work-dir $(DEMO_DIR)/test --out $(DEMO_DIR)/test/predictions.pkl
+	$(PY) tools/analysis_tools/analyze_logs.py plot_curve \
+		$(DEMO_DIR)/2*/vis_data/2*.json --out $(DEMO_DIR)/learning_curves.png
+	$(PY) tools/analysis_tools/confusion_matrix.py \
+		$(DEMO_DIR)/test/predictions.pkl --config $(DEMO_CONFIG) \
+		--out $(DEMO_DIR)/confusion_matrix.png \
+		--out-matrix $(DEMO_DIR)/confusion_matrix.csv
 	@echo "Checkpoint: $$(cat $(DEMO_DIR)/last_checkpoint)"
 	@echo "Training log: $$(ls $(DEMO_DIR)/2*/2*.log)"
-	@echo "Test metrics: $(DEMO_DIR)/test/metrics.json"
+	@echo "Predictions: $(DEMO_DIR)/test/predictions.pkl"
+	@echo "Pictures: $(DEMO_DIR)/learning_curves.png, $(DEMO_DIR)/confusion_matrix.png"
 
 # Everything CI runs: the layer contracts (.importlinter), then every test,
 # those marked `slow` included. The numeric

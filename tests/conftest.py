@@ -1,4 +1,6 @@
 """Fixtures shared by the suite; plain helpers live in tests/helpers/."""
+import os.path as osp
+
 import pytest
 import torch
 from helpers.numerics import calibrate
@@ -63,3 +65,15 @@ def mmpretrain_checkpoint(tmp_path_factory):
     torch.save({'state_dict': state, 'meta': {'mmpretrain_version': '1.2.0'}},
                path)
     return reference, path
+
+
+@pytest.fixture(scope='session')
+def evaluated(one_epoch_run, tiny_options, tmp_path_factory):
+    """``tools/test.py`` on the trained checkpoint, predictions to --out:
+    (the finished process, the --out path, the work dir)."""
+    work_dir = tmp_path_factory.mktemp('evaluated')
+    out = str(work_dir / 'preds.pkl')
+    result = call_tool('tools/test.py', TINY_CONFIG,
+                      osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
+                      str(work_dir), '--out', out, *tiny_options(), check=True)
+    return result, out, work_dir

@@ -42,18 +42,6 @@ def test_resume_continues_from_the_last_checkpoint(one_epoch_run,
     assert 'ema_state_dict' in state
 
 
-@pytest.fixture(scope='module')
-def evaluated(one_epoch_run, tiny_options, tmp_path_factory):
-    """``tools/test.py`` on the trained checkpoint, predictions to --out:
-    (the finished process, the --out path, the work dir)."""
-    work_dir = tmp_path_factory.mktemp('evaluated')
-    out = str(work_dir / 'preds.pkl')
-    result = call_tool('tools/test.py', TINY_CONFIG,
-                      osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
-                      str(work_dir), '--out', out, *tiny_options(), check=True)
-    return result, out, work_dir
-
-
 def test_test_tool_scores_the_trained_checkpoint(evaluated):
     result, out, _ = evaluated
     with open(out, 'rb') as f:

@@ -72,15 +72,23 @@ def call_tool(*args: str, cwd: str = REPO,
     :func:`run_tool` does.
     """
     script, *argv = args
-    path = osp.join(cwd, script)
+    module = tool_module(osp.join(cwd, script))
+    return _run_in_process(args, lambda: module.main(list(argv)), cwd, check)
+
+
+def tool_module(script: str):
+    """A tool (path relative to the repository, or absolute) imported as a
+    module, once per test session, so tests can call its functions."""
+    path = osp.join(REPO, script)
     module = _TOOL_MODULES.get(path)
     if module is None:
-        name = 'tool_' + script.replace('/', '_').replace('.', '_')
+        name = 'tool_' + osp.relpath(path, REPO).replace('/', '_').replace(
+            '.', '_')
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         _TOOL_MODULES[path] = module
-    return _run_in_process(args, lambda: module.main(list(argv)), cwd, check)
+    return module
 
 
 def call_script(path: str, *argv: str) -> subprocess.CompletedProcess:

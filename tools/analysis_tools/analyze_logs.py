@@ -132,6 +132,15 @@ def plot_curves(logs: List[dict], labels: List[str], keys: List[str],
     return fig
 
 
+def default_labels(paths: List[str]) -> List[str]:
+    """Each log's work dir name (``<work_dir>/<timestamp>/vis_data/``),
+    with the timestamp where two runs share a work dir."""
+    runs = [osp.dirname(osp.dirname(osp.abspath(path))) for path in paths]
+    names = [osp.basename(osp.dirname(run)) for run in runs]
+    return [f'{name} {osp.basename(run)}' if names.count(name) > 1 else name
+            for name, run in zip(names, runs)]
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     for path in args.json_logs:
@@ -151,9 +160,7 @@ def main(argv=None) -> int:
         mmpretrain_tool('analysis_tools/analyze_logs.py').cal_train_time(
             logs, args)
         return 0
-    labels = args.legend or [
-        osp.basename(osp.dirname(osp.dirname(path))) or path
-        for path in args.json_logs]
+    labels = args.legend or default_labels(args.json_logs)
     from mmpre_inception.analysis.figures import save_png
     try:
         if len(labels) != len(logs):

@@ -121,7 +121,7 @@ def browse(cfg, num_images: int, seed: int) -> dict:
 def plot_grid(browsed: dict, names, size):
     from mmpre_inception.analysis.figures import new_figure
     rows, columns = len(browsed['images']), len(browsed['steps'])
-    fig = new_figure(size or f'{200 * columns}x{40 + 215 * rows}')
+    fig = new_figure(size or f'{200 * columns}x{50 + 230 * rows}')
     axes = fig.subplots(rows, columns, squeeze=False)
     for row, (panels, soft) in enumerate(
             zip(browsed['images'], browsed['soft_labels'])):
@@ -131,7 +131,7 @@ def plot_grid(browsed: dict, names, size):
             ax.set_yticks([])
             title = browsed['steps'][column] if row == 0 else ''
             if soft and column == columns - 1:
-                title += ('\n' if title else '') + ' + '.join(
+                title += ('\n' if title else '') + '\n+ '.join(
                     f'{w:.2f} {names[c]}' for c, w in soft)
             ax.set_title(title, fontsize='small')
     fig.tight_layout()

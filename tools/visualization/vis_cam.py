@@ -120,6 +120,15 @@ def class_activation_maps(model, inputs, layers, methods, category=None):
                 model=Logits(), target_layers=layers) as cam:
             maps[method] = cam(input_tensor=inputs,
                                targets=[ClassifierOutputTarget(category)])[0]
+            spatial = cam.activations_and_grads.activations[0].shape[-2:]
+        if maps[method].max() == maps[method].min():
+            # Seen with the last stages on small inputs: a 1x1 output.
+            raise ValueError(
+                f'the {method} map is constant: the target layer gives '
+                f'{spatial[0]}x{spatial[1]} activations for this '
+                f'{inputs.shape[-2]}x{inputs.shape[-1]} input, or its '
+                'gradient is zero; choose an earlier stage (e.g. '
+                'backbone.Mixed_6e)')
     return maps, category, float(probabilities[category])
 
 

@@ -15,7 +15,6 @@ Example:
 import argparse
 import copy
 import math
-import os.path as osp
 import sys
 import warnings
 
