@@ -357,7 +357,7 @@ def test_vis_cam_names_the_stages_when_a_layer_is_wrong(shapes_root):
 
 
 def test_the_documented_tensorboard_line_logs_scalars(tmp_path):
-    """docs/analysis.md's config lines, on top of the main config, give a
+    """docs/analysis.md's config line, on top of the main config, gives a
     visualizer whose scalars TensorBoard reads back."""
     pytest.importorskip('tensorboard', reason='tensorboard is optional '
                         '(requirements/optional.txt)')
