@@ -103,7 +103,7 @@ def test_vis_scheduler_shows_the_paper_staircase(tmp_path):
                        '700x500', '--out', str(out), check=True)
     assert png_size(out) == (700, 500)
     # 2560 images / (32 x 8) = 10 iterations per epoch, 100 epochs.
-    assert result.stdout.startswith('1000 iterations (10 per epoch)')
+    assert '1000 iterations (10 per epoch);' in result.stdout
 
     from mmpre_inception.utils import load_config
     tool = tool_module('tools/visualization/vis_scheduler.py')
@@ -113,6 +113,11 @@ def test_vis_scheduler_shows_the_paper_staircase(tmp_path):
     np.testing.assert_allclose(schedule['lr'], 0.045 * 0.94**(epochs // 2),
                                rtol=1e-12)
     np.testing.assert_array_equal(schedule['momentum'], 0.9)
+    # --auto-scale-lr on one process: the rate for 32 instead of 256.
+    result = call_tool('tools/visualization/vis_scheduler.py', MAIN_CONFIG,
+                       '--dataset-size', '2560', '--auto-scale-lr', '--out',
+                       str(out), check=True)
+    assert 'learning rate 0.005625 first' in result.stdout
     fig = tool.plot_schedule(schedule, 'epoch', '700x500')
     lr_line, = fig.axes[0].lines
     np.testing.assert_array_equal(lr_line.get_ydata(), schedule['lr'])

@@ -34,6 +34,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--ngpus', type=int, default=1,
                         help='processes sharing the run (total batch = '
                         'batch_size x ngpus)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='as tools/train.py --auto-scale-lr: scale the '
+                        'rate by the total batch over the config\'s '
+                        'auto_scale_lr.base_batch_size')
     parser.add_argument('--x', choices=['epoch', 'iter'], default='epoch')
     parser.add_argument('--title')
     parser.add_argument('--size', default='1000x600', help='pixels, WxH')
@@ -44,13 +48,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def simulate(cfg, epoch_length: int) -> dict:
+def simulate(cfg, epoch_length: int, total_batch: int = None) -> dict:
     """Step the config's schedulers through its whole run.
 
     Args:
         cfg (Config): A training config.
         epoch_length (int): Iterations per epoch (ignored by
             iteration-based runs).
+        total_batch (int, optional): Images per iteration over all ranks;
+            with ``auto_scale_lr.enable`` the rates are scaled by it over
+            ``auto_scale_lr.base_batch_size``, as the Runner does.
 
     Returns:
         dict: ``lr`` and ``momentum`` (the first parameter group's value
@@ -66,6 +73,12 @@ def simulate(cfg, epoch_length: int) -> dict:
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
         optim_wrapper = build_optim_wrapper(torch.nn.Linear(1, 1),
                                             cfg.optim_wrapper)
+        # As mmengine's Runner.scale_lr, before any scheduler is built.
+        auto_scale_lr = cfg.get('auto_scale_lr') or {}
+        if auto_scale_lr.get('enable', False):
+            ratio = total_batch / auto_scale_lr['base_batch_size']
+            for param_group in optim_wrapper.optimizer.param_groups:
+                param_group['lr'] *= ratio
         scheduler_cfgs = cfg.get('param_scheduler') or []
         if isinstance(scheduler_cfgs, dict):
             scheduler_cfgs = [scheduler_cfgs]
@@ -140,6 +153,8 @@ def main(argv=None) -> int:
     register_all_modules(init_default_scope=False)
     try:
         cfg = load_config(args.config, args.cfg_options)
+        if args.auto_scale_lr:
+            cfg.auto_scale_lr.enable = True  # what tools/train.py sets
         if args.ngpus < 1:
             raise ValueError(f'--ngpus {args.ngpus}: give 1 or more')
         size = args.dataset_size
@@ -153,7 +168,7 @@ def main(argv=None) -> int:
                     '(ImageNet-1k: 1281167)') from error
         batch = cfg.train_dataloader.batch_size * args.ngpus
         epoch_length = math.ceil(size / batch)
-        schedule = simulate(cfg, epoch_length)
+        schedule = simulate(cfg, epoch_length, batch)
         fig = plot_schedule(schedule, args.x, args.size, args.title)
     except (ConfigError, ValueError) as error:
         print(f'error: {error}', file=sys.stderr)
