@@ -426,3 +426,17 @@ def test_help_shows_the_docstring_example(tool):
     module = tool_module(tool)
     example = module.__doc__.split('Example:\n')[1].strip().splitlines()[0]
     assert example.strip() in result.stdout
+
+
+def test_galleries_read_moved_images_from_data_root(tmp_path):
+    """--data-root: the saved path's class folder and name under the new
+    root, or the name alone."""
+    tool = tool_module('tools/analysis_tools/analyze_results.py')
+    (tmp_path / 'star').mkdir()
+    (tmp_path / 'star' / 'a.jpg').write_bytes(b'')
+    (tmp_path / 'b.jpg').write_bytes(b'')
+    assert tool.image_path('/gone/val/star/a.jpg', str(tmp_path)) == \
+        str(tmp_path / 'star' / 'a.jpg')
+    assert tool.image_path('/gone/val/circle/b.jpg', str(tmp_path)) == \
+        str(tmp_path / 'b.jpg')
+    assert tool.image_path('/kept/c.jpg', None) == '/kept/c.jpg'

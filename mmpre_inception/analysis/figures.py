@@ -11,10 +11,12 @@ asked for and avoids the ``adjust_bbox()`` error that breaks mmpretrain's
 import os
 import os.path as osp
 import re
-from typing import Tuple
+from typing import Tuple, Union
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 DPI = 100
 
@@ -52,11 +54,15 @@ def new_figure(size: str) -> Figure:
     return fig
 
 
-def save_png(fig: Figure, path: str) -> None:
-    """Write ``fig`` to ``path`` as PNG at its own size, atomically (a
-    half-written picture never replaces a good one)."""
+def save_png(picture: Union[Figure, np.ndarray], path: str) -> None:
+    """Write a figure (at its own size) or an RGB uint8 array (pixel for
+    pixel) to ``path`` as PNG, atomically: a half-written picture never
+    replaces a good one."""
     directory = osp.dirname(osp.abspath(path))
     os.makedirs(directory, exist_ok=True)
     partial = osp.join(directory, f'.{osp.basename(path)}.partial')
-    fig.savefig(partial, dpi=DPI, format='png')
+    if isinstance(picture, Figure):
+        picture.savefig(partial, dpi=DPI, format='png')
+    else:
+        Image.fromarray(picture).save(partial, format='PNG')
     os.replace(partial, path)

@@ -27,7 +27,8 @@ def mmpretrain_tool(path: str) -> ModuleType:
     functions (they ship in ``mmpretrain/.mim/tools``, not as a package).
 
     Args:
-        path (str): Under ``tools/``, e.g. ``'analysis_tools/analyze_logs.py'``.
+        path (str): Under ``tools/``, e.g.
+            ``'analysis_tools/analyze_logs.py'``.
 
     Returns:
         ModuleType: The tool's module (its ``main`` is not run).

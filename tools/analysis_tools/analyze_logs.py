@@ -80,14 +80,13 @@ def curve(log: Dict[str, List[dict]], key: str, x: str):
         raise ValueError('--x epoch: this run is iteration-based (its log '
                          'has no epochs); use --x iter')
     length = iters_per_epoch(log['train']) if by_epoch else 1
-    if train:
-        steps = np.array([entry['step'] for entry in train], dtype=float)
-        xs = steps / length if x == 'epoch' else steps
-        return xs, np.array([entry[key] for entry in train], dtype=float)
-    # Validation: `step` is the epoch of an epoch-based run, else the iter.
-    steps = np.array([entry['step'] for entry in val], dtype=float)
-    xs = steps * length if x == 'iter' else steps
-    return xs, np.array([entry[key] for entry in val], dtype=float)
+    # A training entry's `step` is the iteration; a validation entry's is
+    # the epoch of an epoch-based run, else the iteration.
+    entries, step_unit = (train, 'iter') if train else \
+        (val, 'epoch' if by_epoch else 'iter')
+    scale = 1 if step_unit == x else length if x == 'iter' else 1 / length
+    xs = np.array([entry['step'] for entry in entries], dtype=float) * scale
+    return xs, np.array([entry[key] for entry in entries], dtype=float)
 
 
 def plot_curves(logs: List[dict], labels: List[str], keys: List[str],

@@ -46,6 +46,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def describe(predictions: dict, index: int, names) -> dict:
+    """What the gallery and galleries.json say of one sample."""
+    pred = int(predictions['pred'][index])
+    return dict(sample=index, img_path=predictions['img_paths'][index],
+                true=names[int(predictions['gt'][index])], pred=names[pred],
+                score=float(predictions['scores'][index, pred]))
+
+
 def select(predictions: dict, topk: int) -> dict:
     """Indices of the most confident successes and failures.
 
@@ -66,11 +74,9 @@ def image_path(saved: str, data_root) -> str:
         return saved
     # Keep what identifies the image under any root: class folder and name.
     parts = saved.replace('\\', '/').split('/')
-    for depth in (2, 1):
-        candidate = osp.join(data_root, *parts[-depth:])
-        if osp.isfile(candidate):
-            return candidate
-    return osp.join(data_root, parts[-1])
+    in_class_folder = osp.join(data_root, *parts[-2:])
+    return in_class_folder if osp.isfile(in_class_folder) else \
+        osp.join(data_root, parts[-1])
 
 
 def gallery(predictions: dict, indices, names, title: str, columns: int,
@@ -91,10 +97,9 @@ def gallery(predictions: dict, indices, names, title: str, columns: int,
                 f'image not found: {path!r} (sample {index}); run where '
                 'tools/test.py ran or give --data-root')
         ax.imshow(mmcv.imread(path, channel_order='rgb'))
-        pred = int(predictions['pred'][index])
-        score = float(predictions['scores'][index, pred])
-        ax.set_title(f'true: {names[int(predictions["gt"][index])]}\n'
-                     f'pred: {names[pred]} {score:.2f}', fontsize='small')
+        sample = describe(predictions, index, names)
+        ax.set_title(f'true: {sample["true"]}\npred: {sample["pred"]} '
+                     f'{sample["score"]:.2f}', fontsize='small')
     if not indices:
         axes[0].text(0.5, 0.5, 'none', ha='center', va='center')
     fig.tight_layout()
@@ -130,13 +135,8 @@ def main(argv=None) -> int:
     listing = {}
     for kind, fig in figures.items():
         save_png(fig, osp.join(args.out_dir, f'{kind}.png'))
-        listing[kind] = [
-            dict(sample=index, img_path=predictions['img_paths'][index],
-                 true=names[int(predictions['gt'][index])],
-                 pred=names[int(predictions['pred'][index])],
-                 score=float(predictions['scores'][
-                     index, int(predictions['pred'][index])]))
-            for index in chosen[kind]]
+        listing[kind] = [describe(predictions, index, names)
+                         for index in chosen[kind]]
     with open(osp.join(args.out_dir, 'galleries.json'), 'w') as f:
         json.dump(listing, f, indent=2)
     print(f'{len(listing["success"])} successes and '

@@ -1,7 +1,7 @@
 """What a config's training pipeline does to images: one row per image,
 one panel per step (the decoded original, then each transform), and last
-the batch augmentation of ``model.train_cfg.augments`` (Mixup / CutMix)
-with the soft labels it made.
+the data preprocessor's batch augmentation (``model.train_cfg.augments``:
+Mixup / CutMix) with the soft labels it made.
 
 Each step is the config's own transform, applied in order to the same
 sample; the batch step is the model's data preprocessor in training mode,
@@ -89,14 +89,17 @@ def browse(cfg, num_images: int, seed: int) -> dict:
         packed.append(results)
 
     soft_labels = [[] for _ in indices]
-    augments = (cfg.model.get('train_cfg') or {}).get('augments')
-    if augments and 'inputs' in packed[0]:
-        # The classifier hands train_cfg.augments to its data preprocessor;
-        # its weights are not needed (nor initialised).
-        with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-            model = MODELS.build(dict(
-                cfg.model, data_preprocessor=cfg.get('data_preprocessor')))
-        preprocessor = model.data_preprocessor
+    if 'inputs' not in packed[0]:
+        return dict(steps=steps, images=images, soft_labels=soft_labels,
+                    indices=indices)
+    # The data preprocessor as the classifier builds it: its batch_augments
+    # come from model.train_cfg.augments or its own config. The weights
+    # are not needed (nor initialised).
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        preprocessor = MODELS.build(dict(
+            cfg.model,
+            data_preprocessor=cfg.get('data_preprocessor'))).data_preprocessor
+    if preprocessor.batch_augments is not None:
         batch = preprocessor(pseudo_collate(packed), training=True)
         mean = preprocessor.mean.view(-1, 1, 1)
         std = preprocessor.std.view(-1, 1, 1)
@@ -112,7 +115,8 @@ def browse(cfg, num_images: int, seed: int) -> dict:
             soft_labels[position] = [
                 (int(c), float(w)) for w, c in zip(top.values, top.indices)
                 if w > 0]
-        kinds = '/'.join(step_name(a) for a in augments)
+        kinds = '/'.join(type(augment).__name__ for augment in
+                         preprocessor.batch_augments.augments if augment)
         steps.append(f'{kinds} (batch)')
     return dict(steps=steps, images=images, soft_labels=soft_labels,
                 indices=indices)

@@ -16,7 +16,6 @@ Example:
         --out cam.png
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -103,6 +102,7 @@ def class_activation_maps(model, inputs, layers, methods, category=None):
     elif not 0 <= category < len(probabilities):
         raise ValueError(f'--target-category {category}: the model has '
                          f'{len(probabilities)} classes')
+
     class Logits(torch.nn.Module):
         """Images in, logits out (mmpretrain's ``mode='tensor'``), as
         pytorch_grad_cam calls a model."""
@@ -159,9 +159,8 @@ def main(argv=None) -> int:
         print('error: vis_cam.py needs the grad-cam package: pip install '
               'grad-cam (see requirements/optional.txt)', file=sys.stderr)
         return 2
-    import mmcv
-
     from mmpre_inception import register_all_modules
+    from mmpre_inception.analysis.figures import save_png
     from mmpre_inception.analysis.predictions import class_names
     from mmpre_inception.apis import init_model
     from mmpre_inception.checkpoint import CheckpointError
@@ -182,13 +181,10 @@ def main(argv=None) -> int:
         print(f'error: {error}', file=sys.stderr)
         return 2
     name = class_names(cfg, model.head.num_classes)[category]
-    labels = [f'{name} {score:.2f}'] + [
-        f'{method}, {",".join(layer.split(".")[-1] for layer in args.target_layers)}'
-        for method in maps]
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    # mmcv writes BGR; strip() made RGB, so write its channels reversed.
-    mmcv.imwrite(strip(image, maps, labels, args.display_size)[..., ::-1],
-                 args.out)
+    stages = ','.join(layer.split('.')[-1] for layer in args.target_layers)
+    labels = [f'{name} {score:.2f}'] + [f'{method}, {stages}'
+                                        for method in maps]
+    save_png(strip(image, maps, labels, args.display_size), args.out)
     print(f'class {category} ({name}, score {score:.3f}); '
           f'{", ".join(maps)} at {", ".join(args.target_layers)}: {args.out}')
     return 0
