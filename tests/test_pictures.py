@@ -343,7 +343,9 @@ def test_vis_cam_maps_have_the_image_size_and_vary(one_epoch_run,
 
 
 def test_vis_cam_names_the_stages_when_a_layer_is_wrong(shapes_root):
-    pytest.importorskip('pytorch_grad_cam')
+    pytest.importorskip('pytorch_grad_cam',
+                        reason='grad-cam is optional '
+                        '(requirements/optional.txt)')
     image = osp.join(shapes_root, 'val', 'val_star_0000.JPEG')
     # At 80 x 80 the last stage is 1 x 1: its map would be constant.
     result = call_tool('tools/visualization/vis_cam.py', image, TINY_CONFIG,
