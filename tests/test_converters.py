@@ -21,9 +21,8 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 
-from mmpre_inception.checkpoint import load_checkpoint_file
+from mmpre_inception.checkpoint import check_state_dict_fits, read_weights
 from mmpre_inception.registry import MODELS
-from mmpre_inception.checkpoint import check_state_dict_fits, state_dict_of
 
 timm = pytest.importorskip('timm')
 torchvision = pytest.importorskip('torchvision')
@@ -64,7 +63,7 @@ def build_ours(cfg, checkpoint):
     with DefaultScope.overwrite_default_scope('mmpre_inception'):
         model = MODELS.build(dict(cfg.model,
                                   data_preprocessor=cfg.data_preprocessor))
-    weights = state_dict_of(load_checkpoint_file(checkpoint))
+    weights = read_weights(checkpoint)
     check_state_dict_fits(model.state_dict(), weights, checkpoint)
     model.load_state_dict(weights, strict=True)
     return model.eval()

@@ -1,3 +1,48 @@
-from .inference import ImagePredictor, init_model
+"""What tools and users call: the inference API, evaluation and training
+runs, and the command-line runtime (:mod:`.cli`).
 
-__all__ = ['ImagePredictor', 'init_model']
+The names load on first use (PEP 562), so that a tool importing
+:mod:`mmpre_inception.apis.cli` answers ``--help`` before torch and
+mmpretrain are imported.
+"""
+import importlib
+
+_NAMES = {
+    'ImagePredictor': '.inference',
+    'init_model': '.inference',
+    'build_runner': '.evaluation',
+    'check_out_path': '.evaluation',
+    'check_writable': '.evaluation',
+    'ensemble_pairs': '.evaluation',
+    'evaluate': '.evaluation',
+    'evaluate_ensemble': '.evaluation',
+    'prepare_test_config': '.evaluation',
+    'summary': '.evaluation',
+    'use_test_time_augmentation': '.evaluation',
+    'write_metrics': '.evaluation',
+    'prepare_train_config': '.training',
+    'resume_from': '.training',
+    'set_mixed_precision': '.training',
+    'train': '.training',
+    'command_line': '.cli',
+    'process_group': '.cli',
+    # The floor the tools stand on, so that they import one package.
+    'ConfigError': 'mmpre_inception.utils',
+    'check_file_exists': 'mmpre_inception.utils',
+    'default_work_dir': 'mmpre_inception.utils',
+    'load_config': 'mmpre_inception.utils',
+    'is_main_process': 'mmengine.dist',
+}
+
+__all__ = list(_NAMES)
+
+
+def __getattr__(name: str):
+    if name not in _NAMES:
+        raise AttributeError(
+            f'module {__name__!r} has no attribute {name!r}')
+    return getattr(importlib.import_module(_NAMES[name], __name__), name)
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -2,19 +2,20 @@
 
 mmengine loads with ``strict=False`` and only logs what did not fit, so a
 1000-class checkpoint under a 10-class config, or another network's
-weights, would otherwise run half-initialised. ``InceptionClassifier`` runs
-this check on every load of its own state (``load_from``, ``--resume``,
-``init_cfg``, :func:`load_checked_weights`); the converters run it on the
-models they build.
+weights, would otherwise run half-initialised. The Runner
+(:class:`~mmpre_inception.engine.ConsoleSummaryRunner`) runs
+:func:`fit_checkpoint` before any hook sees a checkpoint, the inference
+API and the tools through :func:`load_checked_weights`, and
+``InceptionClassifier`` on every load of its own state (mmpretrain's tools
+included); the converters run it on the models they build.
 """
 from typing import Iterable, Mapping
 
 import torch
 from mmengine.model import is_model_wrapper
 
-from .layout import AUX_CLASSIFIER_PREFIXES
-from .reading import (CheckpointError, checkpoint_errors_named,
-                      load_checkpoint_file, state_dict_of)
+from .layout import AUX_CLASSIFIER_PREFIXES, relocate_mmpretrain_keys
+from .reading import CheckpointError, checkpoint_errors_named, read_checkpoint
 
 _SHOWN = 5
 
@@ -44,13 +45,26 @@ def _hint(state_dict: Mapping, expected: Mapping, missing: list) -> str:
     return ''
 
 
+def _nonfinite(state_dict: Mapping[str, torch.Tensor]) -> list:
+    return [key for key, value in state_dict.items()
+            if isinstance(value, torch.Tensor) and value.is_floating_point()
+            and not torch.isfinite(value).all()]
+
+
+def _negative_variances(state_dict: Mapping[str, torch.Tensor]) -> list:
+    return [f'{key} (down to {value.min().item():.3g})'
+            for key, value in state_dict.items()
+            if key.endswith('running_var') and isinstance(value, torch.Tensor)
+            and (value < 0).any()]
+
+
 def check_state_dict_fits(expected: Mapping[str, torch.Tensor],
                           state_dict: Mapping[str, torch.Tensor],
                           source: str = 'the checkpoint',
                           optional: Iterable[str] = ()) -> None:
     """Raise unless ``state_dict`` fills every tensor of ``expected`` (a
-    model's state dict, in our layout) with the right shape and finite
-    values.
+    model's state dict, in our layout) with the right shape and values a
+    training run can produce.
 
     Args:
         expected (Mapping): The model's own state dict.
@@ -62,8 +76,9 @@ def check_state_dict_fits(expected: Mapping[str, torch.Tensor],
 
     Raises:
         CheckpointError: Listing the shape mismatches, the missing and the
-            unexpected keys (or the tensors with NaN or inf), with a hint
-            for the common cases.
+            unexpected keys, or the tensors with NaN or infinite values or
+            BatchNorm variances below zero, with a hint for the common
+            cases.
 
     Example:
         >>> import torch
@@ -86,15 +101,19 @@ does not fit the model: 1 with another shape: w (3,) in the checkpoint, \
                if key not in state_dict and not key.startswith(optional)]
     unexpected = [key for key in state_dict if key not in expected]
     if not (mismatched or missing or unexpected):
-        nonfinite = [key for key, value in state_dict.items()
-                     if isinstance(value, torch.Tensor)
-                     and value.is_floating_point()
-                     and not torch.isfinite(value).all()]
+        nonfinite = _nonfinite(state_dict)
         if nonfinite:
             raise CheckpointError(
                 f'{source} holds NaN or infinite values: '
                 f'{_listing("tensors", nonfinite)}. It was saved from a '
                 'diverged run: use an earlier checkpoint')
+        negative = _negative_variances(state_dict)
+        if negative:
+            raise CheckpointError(
+                f'{source} holds BatchNorm running variances below zero, '
+                'which no training produces (a variance is a mean of '
+                f'squares): {_listing("tensors", negative)}. The file was '
+                'damaged or edited: use another checkpoint')
         return
     problems = []
     if mismatched:
@@ -108,29 +127,59 @@ does not fit the model: 1 with another shape: w (3,) in the checkpoint, \
         _hint(state_dict, expected, missing))
 
 
-def load_checked_weights(model: torch.nn.Module, path: str) -> dict:
-    """Read ``path`` safely and load its weights into ``model``, which
-    checks that they fit (``InceptionClassifier`` does on every load; any
-    other model is checked here).
+def _strip_wrapper(model: torch.nn.Module) -> torch.nn.Module:
+    return model.module if is_model_wrapper(model) else model
+
+
+def fit_checkpoint(model: torch.nn.Module, checkpoint: dict,
+                   path: str) -> dict:
+    """Put a checkpoint of :func:`read_checkpoint` in ``model``'s key layout
+    (mmpretrain's ``backbone.fc.*`` moved to ``head.fc.*``, in place) and
+    check that it fits, before anything uses it.
 
     Args:
         model (nn.Module): The model, possibly in a DDP wrapper.
-        path (str): Checkpoint file, in our layout or mmpretrain's.
+        checkpoint (dict): As :func:`read_checkpoint` returns it.
+        path (str): The file, for messages.
+
+    Returns:
+        dict: ``checkpoint``.
+
+    Raises:
+        CheckpointError: As :func:`check_state_dict_fits`, naming ``path``.
+    """
+    model = _strip_wrapper(model)
+    expected = model.state_dict()
+    weights = checkpoint['state_dict']
+    if any(key.startswith('head.') for key in expected):
+        with checkpoint_errors_named(path):
+            try:
+                relocate_mmpretrain_keys(weights)
+            except KeyError as error:
+                raise CheckpointError(error.args[0]) from None
+    check_state_dict_fits(expected, weights, f'checkpoint {path}',
+                          AUX_CLASSIFIER_PREFIXES)
+    return checkpoint
+
+
+def load_checked_weights(model: torch.nn.Module, path: str) -> dict:
+    """Read ``path`` safely and load its weights into ``model`` once they
+    are checked to fit.
+
+    Args:
+        model (nn.Module): The model, possibly in a DDP wrapper.
+        path (str): Any checkpoint :func:`read_checkpoint` reads, in our
+            layout or mmpretrain's.
 
     Returns:
         dict: The checkpoint, e.g. for its ``meta``.
 
     Raises:
-        CheckpointError: As :func:`load_checkpoint_file` and
+        CheckpointError: As :func:`read_checkpoint` and
             :func:`check_state_dict_fits`.
     """
-    if is_model_wrapper(model):
-        model = model.module
-    checkpoint = load_checkpoint_file(path)
-    weights = state_dict_of(checkpoint)
-    if not getattr(model, 'checks_loaded_weights', False):
-        check_state_dict_fits(model.state_dict(), weights,
-                              f'checkpoint {path}', AUX_CLASSIFIER_PREFIXES)
+    model = _strip_wrapper(model)
+    checkpoint = fit_checkpoint(model, read_checkpoint(path), path)
     with checkpoint_errors_named(path):
-        model.load_state_dict(weights, strict=False)
+        model.load_state_dict(checkpoint['state_dict'], strict=False)
     return checkpoint

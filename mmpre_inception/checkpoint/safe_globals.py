@@ -14,6 +14,7 @@ each of its loads, and ``MMEngineSafeGlobalsHook`` (in the configs'
 to :func:`_history_buffer_method`, which resolves only the four statistics
 methods and refuses everything else.
 """
+import pickle
 from typing import Callable
 
 import numpy as np
@@ -27,9 +28,10 @@ def _history_buffer_method(owner: type, name: str) -> Callable:
     ``HistoryBuffer.{min,max,current,mean}``."""
     if owner is HistoryBuffer and name in _HISTORY_BUFFER_METHODS:
         return getattr(HistoryBuffer, name)
-    raise RuntimeError(
-        f'Checkpoint asks for attribute {name!r} of {owner!r}; only '
-        f'HistoryBuffer statistics methods are allowed.')
+    owner_name = getattr(owner, '__qualname__', type(owner).__name__)
+    raise pickle.UnpicklingError(
+        f'Unsupported global: getattr({owner_name}, {name!r}); only the '
+        'HistoryBuffer statistics methods are allowed')
 
 
 def _numpy_reconstruct() -> Callable:
@@ -49,17 +51,26 @@ def _numpy_scalar() -> Callable:
     return scalar
 
 
-def mmengine_checkpoint_globals() -> list:
-    """Return the allow-list for ``torch.serialization.add_safe_globals``:
-    the non-tensor types found in mmengine Runner checkpoints."""
+def numpy_globals() -> list:
+    """What pickled numpy arrays, scalars and dtypes ask for, in the form
+    of ``torch.serialization.add_safe_globals``: a type, or a
+    ``(callable, 'module.name')`` pair."""
     core = 'numpy._core' if hasattr(np, '_core') else 'numpy.core'
     return [
-        HistoryBuffer,
-        (_history_buffer_method, 'builtins.getattr'),
         np.ndarray,
         np.dtype,
         (_numpy_reconstruct(), f'{core}.multiarray._reconstruct'),
         (_numpy_scalar(), f'{core}.multiarray.scalar'),
         # numpy >= 1.25 pickles dtypes by their concrete class.
         *[type(np.dtype(code)) for code in '?bBhHiIlLqQefdgFDG'],
+    ]
+
+
+def mmengine_checkpoint_globals() -> list:
+    """Return the allow-list for ``torch.serialization.add_safe_globals``:
+    the non-tensor types found in mmengine Runner checkpoints."""
+    return [
+        HistoryBuffer,
+        (_history_buffer_method, 'builtins.getattr'),
+        *numpy_globals(),
     ]

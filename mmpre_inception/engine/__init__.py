@@ -1,7 +1,9 @@
 from .cpu_distributed import CPUDistributedDataParallel
 from .hooks import (AtomicCheckpointHook, EpochSeedHook, FoldBatchNormHook,
-                    MMEngineSafeGlobalsHook, NonFiniteLossError,
-                    NonFiniteLossHook, ProgressHook, RGBVisualizationHook,
+                    MMEngineSafeGlobalsHook, NonFiniteError,
+                    NonFiniteLossError, NonFiniteLossHook,
+                    NonFiniteScoresError, NonFiniteScoresHook, ProgressHook,
+                    RGBVisualizationHook, StalledRankError,
                     StopLoaderWorkersHook, TrainValEMAHook,
                     UnreadableImagesHook, name_stalled_ranks)
 from .loops import SkipEmptyBatchesTestLoop, SkipEmptyBatchesValLoop
@@ -11,7 +13,9 @@ from .skip_unreadable import enable_skip_unreadable
 
 __all__ = [
     'CPUDistributedDataParallel', 'AtomicCheckpointHook', 'EpochSeedHook',
-    'FoldBatchNormHook', 'MMEngineSafeGlobalsHook', 'NonFiniteLossError',
+    'FoldBatchNormHook', 'MMEngineSafeGlobalsHook', 'NonFiniteError',
+    'NonFiniteLossError', 'NonFiniteScoresError', 'NonFiniteScoresHook',
+    'StalledRankError',
     'NonFiniteLossHook', 'ProgressHook', 'RGBVisualizationHook',
     'StopLoaderWorkersHook', 'TrainValEMAHook', 'UnreadableImagesHook',
     'name_stalled_ranks', 'SkipEmptyBatchesTestLoop',

@@ -1,9 +1,14 @@
-"""mmengine's Runner with a console that shows progress and results, and
-data-loader workers chosen from the machine."""
+"""mmengine's Runner with one checkpoint path, a console that shows
+progress and results, and data-loader workers chosen from the machine."""
 import logging
+from typing import List, Optional
 
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
+from mmpre_inception.checkpoint import (CheckpointError, fit_checkpoint,
+                                        read_checkpoint)
 from mmpre_inception.registry import RUNNERS
 from mmpre_inception.utils import resolve_auto_workers
 
@@ -13,16 +18,67 @@ from mmpre_inception.utils import resolve_auto_workers
 _LISTINGS = ('Config:', 'Hooks will be executed', 'paramwise_options',
              '\n' + '-' * 60 + '\nSystem environment')
 
+#: What a resumed run's state needs (mmengine's ``Runner.resume``).
+_TRAINING_STATE = ('message_hub', 'optimizer')
+
 
 def _not_a_listing(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith(_LISTINGS)
 
 
+def _hyperparameters(optimizer) -> List[dict]:
+    """Each group's options, with the rate it started from (schedulers
+    keep it as ``initial_lr`` and change ``lr``)."""
+    groups = []
+    for group in optimizer.param_groups:
+        options = {key: value for key, value in group.items()
+                   if key not in ('params', 'lr', 'initial_lr')
+                   and isinstance(value, (int, float, tuple, bool))}
+        options['lr'] = group.get('initial_lr', group['lr'])
+        groups.append(options)
+    return groups
+
+
+def _scheduler_settings(schedulers) -> List[dict]:
+    if isinstance(schedulers, dict):  # one list per optimizer
+        schedulers = [s for group in schedulers.values() for s in group]
+    return [{key: value for key, value in scheduler.state_dict().items()
+             if isinstance(value, (int, float, bool)) and not key.startswith(
+                 ('last_', '_', 'base_values')) and key not in (
+                     'last_step', '_global_step')}
+            for scheduler in schedulers or []]
+
+
+def _differences(configured: List[dict], restored: List[dict],
+                 what: str) -> List[str]:
+    changed = []
+    for index, (mine, saved) in enumerate(zip(configured, restored)):
+        for key, value in mine.items():
+            if key in saved and saved[key] != value:
+                where = f'{what}[{index}].{key}' if len(configured) > 1 \
+                    else f'{what}.{key}'
+                changed.append(f'{where}={value!r} (the checkpoint: '
+                               f'{saved[key]!r})')
+    # Groups that differ only in their index say the same thing.
+    return list(dict.fromkeys(change.split('[', 1)[0] + change.split(
+        ']', 1)[-1] if '[' in change else change for change in changed))
+
+
 @RUNNERS.register_module()
 class ConsoleSummaryRunner(Runner):
-    """mmengine's ``Runner`` whose console leaves out the start-of-run
-    listings (system environment, the whole config, the hook order, one
-    line per ``paramwise_cfg`` option); the log file keeps them all.
+    """mmengine's ``Runner`` with one checkpoint path and a console that
+    leaves out the start-of-run listings (system environment, the whole
+    config, the hook order); the log file keeps them all.
+
+    Every checkpoint the Runner loads (``load_from``, ``resume``) is read
+    by :func:`~mmpre_inception.checkpoint.read_checkpoint` (safely; a
+    state dict, a trainer's checkpoint or ``.safetensors``), put in the
+    model's key layout and checked to fit
+    (:func:`~mmpre_inception.checkpoint.fit_checkpoint`) before any hook
+    sees it, so a bad file is one line naming it, whichever hook would
+    have read it first. On ``resume``, a value of the config that the
+    checkpoint's optimizer or scheduler state replaces is named in one
+    log line.
 
     A data loader's ``num_workers='auto'`` becomes
     :func:`~mmpre_inception.utils.auto_num_workers` on the machine that
@@ -56,3 +112,76 @@ class ConsoleSummaryRunner(Runner):
             if type(handler) is logging.StreamHandler:  # not the file's
                 handler.addFilter(_not_a_listing)
         return logger
+
+    def load_checkpoint(self,
+                        filename: str,
+                        map_location='cpu',
+                        strict: bool = False,
+                        revise_keys: Optional[list] = None) -> dict:
+        """mmengine's ``load_checkpoint`` on a checkpoint that was read,
+        laid out and checked first (see the class docstring)."""
+        checkpoint = read_checkpoint(filename, map_location)
+        model = self.model.module if is_model_wrapper(self.model) \
+            else self.model
+        fit_checkpoint(model, checkpoint, filename)
+        meta = checkpoint['meta']
+        if meta['weights_from'] not in ('state_dict', ''):
+            self.logger.info(f'{filename}: the weights are its '
+                             f"{meta['weights_from']!r}")
+        if meta['ddp_prefix_removed']:
+            self.logger.info(f"{filename}: took the 'module.' prefix of a "
+                             'model saved from DDP off every key')
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        checkpoint = _load_checkpoint_to_model(
+            model, checkpoint, strict, revise_keys=revise_keys or [])
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        """mmengine's ``resume``, refusing a file without training state
+        and naming what of the config the checkpoint's state replaces."""
+        configured = self._configured_schedule()
+        checkpoint = read_checkpoint(filename)
+        missing = [key for key in _TRAINING_STATE if key not in checkpoint]
+        if missing or 'epoch' not in checkpoint['meta']:
+            raise CheckpointError(
+                f'cannot resume from {filename}: it holds weights without '
+                f'the training state (no {", ".join(missing) or "epoch"}); '
+                'start a new run from its weights with --cfg-options '
+                f'load_from={filename} instead of --resume')
+        del checkpoint  # read again by load_checkpoint, on the device
+        super().resume(filename, *args, **kwargs)
+        self._name_overridden_settings(configured, filename)
+
+    def _configured_schedule(self) -> dict:
+        wrapper = self.optim_wrapper
+        optimizer = getattr(wrapper, 'optimizer', None)
+        loader = self.cfg.get('train_dataloader') or {}
+        return dict(
+            optimizer=_hyperparameters(optimizer) if optimizer else [],
+            schedulers=_scheduler_settings(self.param_schedulers)
+            if isinstance(self.param_schedulers, (list, dict)) else [],
+            batch_size=loader.get('batch_size'))
+
+    def _name_overridden_settings(self, configured: dict,
+                                  filename: str) -> None:
+        restored = self._configured_schedule()
+        changed = _differences(configured['optimizer'],
+                               restored['optimizer'], 'optim_wrapper.'
+                               'optimizer')
+        changed += _differences(configured['schedulers'],
+                                restored['schedulers'], 'param_scheduler')
+        saved_cfg = self.message_hub.get_info('resumed_batch_size')
+        if saved_cfg is not None and saved_cfg != configured['batch_size']:
+            changed.append(f'train_dataloader.batch_size='
+                           f"{configured['batch_size']} (the checkpoint: "
+                           f'{saved_cfg}; the restored rate and schedule '
+                           'were set for it)')
+        if changed:
+            self.logger.warning(
+                f'--resume {filename}: the checkpoint\'s optimizer and '
+                'scheduler state replace ' + '; '.join(changed) +
+                '. To train with the new values, start a new run from its '
+                f'weights: --cfg-options load_from={filename} without '
+                '--resume (docs/training.md)')

@@ -115,6 +115,20 @@ def check_option_key(cfg: Config, key: str) -> None:
                           f'{part!r}{hint}')
 
 
+def check_file_exists(path: str, what: str) -> None:
+    """Refuse a file named on the command line or in a config that is not
+    there (a URL is fetched later, by its reader).
+
+    Raises:
+        ConfigError: ``'{what} file not found: {path}'``.
+    """
+    if '://' not in str(path) and not osp.isfile(path):
+        if osp.isdir(path):
+            raise ConfigError(f'{what} {path} is a directory; give a file in '
+                              'it')
+        raise ConfigError(f'{what} file not found: {path}')
+
+
 def default_work_dir(config_path: str) -> str:
     """``./work_dirs/<config name>``, mmpretrain's default."""
     return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])

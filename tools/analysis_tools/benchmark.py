@@ -52,8 +52,7 @@ from mmpre_inception.analysis.torch_decoding import (  # noqa: E402
     EncodedImages, collate_encoded, decode_batch)
 from mmpre_inception.apis import init_model  # noqa: E402
 from mmpre_inception.checkpoint import (  # noqa: E402
-    CheckpointError, check_state_dict_fits, load_checkpoint_file,
-    state_dict_of)
+    CheckpointError, check_state_dict_fits, read_weights)
 from mmpre_inception.datasets import (  # noqa: E402
     AnnotationError, check_dataset_annotations)
 from mmpre_inception.utils import (  # noqa: E402
@@ -411,7 +410,7 @@ def load_mmpretrain_weights(model: torch.nn.Module, path: str) -> None:
     """Load a checkpoint in mmpretrain's published layout, read safely;
     its auxiliary classifier, which the config leaves out, is ignored."""
     weights = {key: value for key, value in
-               state_dict_of(load_checkpoint_file(path)).items()
+               read_weights(path).items()
                if '.AuxLogits.' not in key}
     check_state_dict_fits(
         model.state_dict(), weights,

@@ -9,7 +9,8 @@ from mmpre_inception.engine import (AtomicCheckpointHook,
                                     ConsoleSummaryRunner, EpochSeedHook,
                                     FoldBatchNormHook,
                                     MMEngineSafeGlobalsHook,
-                                    NonFiniteLossHook, ProgressHook,
+                                    NonFiniteLossHook, NonFiniteScoresHook,
+                                    ProgressHook,
                                     RGBVisualizationHook,
                                     StopLoaderWorkersHook)
 
@@ -34,6 +35,8 @@ default_hooks = dict(
     # A NaN or infinite loss stops training before the update
     # (action='skip' skips that update instead).
     nonfinite_loss=dict(type=NonFiniteLossHook, action='raise'),
+    # An evaluation whose scores are NaN stops instead of printing metrics.
+    nonfinite_scores=dict(type=NonFiniteScoresHook),
     # Seeds per epoch, so that --resume continues exactly.
     epoch_seed=dict(type=EpochSeedHook),
     # A line with the rate and the time left every 10 s: the logger's

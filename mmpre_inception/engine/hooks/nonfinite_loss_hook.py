@@ -8,7 +8,11 @@ from mmengine.logging import print_log
 from mmpre_inception.registry import HOOKS
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteError(RuntimeError):
+    """A run met NaN or infinite values where results must be finite."""
+
+
+class NonFiniteLossError(NonFiniteError):
     """Training met a NaN or infinite loss and stopped before updating."""
 
 

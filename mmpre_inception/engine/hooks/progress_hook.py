@@ -145,6 +145,16 @@ def iterations_done(mode: str) -> Dict[int, int]:
     return done
 
 
+class StalledRankError(RuntimeError):
+    """A distributed run stopped because a rank stopped answering."""
+
+
+#: What gloo and NCCL say when a collective waits too long, and when a
+#: peer's process (or its node) is gone.
+_LOST_PEER = ('timed out', 'timeout', 'connection closed by peer',
+              'connection reset by peer', 'broken pipe', 'connection refused')
+
+
 def name_stalled_ranks(error: BaseException,
                        timeout_s: Optional[float] = None) -> Optional[str]:
     """For a collective that timed out, a message naming the ranks that
@@ -165,14 +175,17 @@ def name_stalled_ranks(error: BaseException,
         group.
     """
     text = str(error).lower()
-    if not ('timed out' in text or 'timeout' in text) or not (
+    if not any(sign in text for sign in _LOST_PEER) or not (
             dist.is_available() and dist.is_initialized()):
         return None
-    waited = (f'a distributed operation waited {timeout_s:g} s '
-              '(env_cfg.dist_cfg.timeout) for the other ranks: '
-              if timeout_s is not None else
-              'a distributed operation timed out waiting for the other '
-              'ranks: ')
+    if 'time' not in text:
+        waited = 'a distributed operation lost its connection to a rank: '
+    elif timeout_s is not None:
+        waited = (f'a distributed operation waited {timeout_s:g} s '
+                  '(env_cfg.dist_cfg.timeout) for the other ranks: ')
+    else:
+        waited = ('a distributed operation timed out waiting for the other '
+                  'ranks: ')
     for mode in ('test', 'val', 'train'):
         done = iterations_done(mode)
         if len(set(done.values())) > 1:

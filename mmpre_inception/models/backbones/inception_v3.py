@@ -14,11 +14,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
-from mmengine.runner.checkpoint import _load_checkpoint
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpre_inception.checkpoint import (CheckpointError, check_state_dict_fits,
-                                        load_checkpoint_file, state_dict_of)
+                                        read_weights)
 from mmpre_inception.registry import MODELS
 
 # Smallest input side for which every stage still has a non-empty output.
@@ -380,8 +379,8 @@ def pretrained_backbone_weights(backbone: nn.Module, checkpoint: str,
 
     Args:
         backbone (nn.Module): The backbone to be loaded.
-        checkpoint (str): A local file (read with the safe loader) or a URL
-            (downloaded by mmengine's loader).
+        checkpoint (str): A local file or a URL (downloaded once to
+            torch's hub cache), read with the safe loader.
         prefix (str, optional): Key prefix of the backbone in the
             checkpoint, e.g. ``'backbone'``.
 
@@ -391,10 +390,14 @@ def pretrained_backbone_weights(backbone: nn.Module, checkpoint: str,
     Raises:
         CheckpointError: Unreadable, another layout or another network.
     """
-    if '://' in checkpoint:
-        weights = state_dict_of(_load_checkpoint(checkpoint, 'cpu'))
-    else:
-        weights = state_dict_of(load_checkpoint_file(checkpoint))
+    try:
+        weights = read_weights(checkpoint)
+    except CheckpointError as error:
+        if '://' not in checkpoint:
+            raise
+        raise CheckpointError(
+            f'{error}: --cfg-options model.backbone.init_cfg.checkpoint='
+            'FILE') from None
     if prefix:
         start = prefix.rstrip('.') + '.'
         selected = {key[len(start):]: value for key, value in weights.items()

@@ -1,0 +1,149 @@
+"""What every command-line tool shares: one table from error to exit
+status, one-line errors, quiet imports and the process group.
+
+A tool parses its arguments first (``--help`` and usage errors answer in
+well under a second), then runs its work inside :func:`command_line`, which
+imports nothing heavy itself::
+
+    def main(argv=None) -> int:
+        args = parse_args(argv)
+        with command_line() as outcome:
+            from mmpre_inception.apis import evaluate
+            evaluate(...)
+        return outcome.status
+
+Every error a user can cause ends as ``error: <one line>`` on stderr with
+the status of :func:`exit_statuses`: 2 for what was typed (options, a
+config, annotation files, files and folders named on the command line),
+1 for what a started run met (a checkpoint's or a result file's content,
+an image, a NaN loss, a lost rank, a full disk). docs/troubleshooting.md
+lists every message.
+"""
+import contextlib
+import errno
+import sys
+from typing import Iterator, List, Optional, Tuple
+
+#: The command line, a config, an annotation file or an output path cannot
+#: be used; checked before any work.
+USAGE_ERROR = 2
+#: A run started and stopped on what it met; finished work is kept.
+RUN_FAILED = 1
+
+# Writing failures that a user fixes (space, quota, permissions), not bugs.
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
+                 errno.EPERM)
+
+
+def exit_statuses() -> List[Tuple[type, int]]:
+    """The one table from error type to exit status, in the order they are
+    matched (a subclass before its base).
+
+    Returns:
+        list[tuple[type, int]]: ``(error type, status)`` pairs.
+    """
+    from mmpre_inception.checkpoint import CheckpointError
+    from mmpre_inception.datasets import AnnotationError, UnreadableImageError
+    from mmpre_inception.engine import (NonFiniteError, StalledRankError)
+    from mmpre_inception.evaluation import ResultsFileError
+    from mmpre_inception.utils import ConfigError
+    return [
+        (ConfigError, USAGE_ERROR),
+        (AnnotationError, USAGE_ERROR),
+        (CheckpointError, RUN_FAILED),
+        (ResultsFileError, RUN_FAILED),
+        (UnreadableImageError, RUN_FAILED),
+        (NonFiniteError, RUN_FAILED),
+        (StalledRankError, RUN_FAILED),
+    ]
+
+
+def _write_failure(error: OSError) -> str:
+    where = error.filename or ''
+    message = str(error) if not where else \
+        f'cannot write {where}: {error.strerror}'
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        message += ('; everything written before it is complete: free '
+                    'space, then run again (training: --resume)')
+    elif error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        message += '; choose a writable folder (--work-dir, --out)'
+    return message
+
+
+class Outcome:
+    """The exit status :func:`command_line` settles on."""
+
+    def __init__(self) -> None:
+        self.status = 0
+
+
+@contextlib.contextmanager
+def command_line() -> Iterator[Outcome]:
+    """Run a tool's work: known warnings silenced, each error of
+    :func:`exit_statuses` (and a failed write) printed as one line with its
+    status in ``outcome.status``; any other error is a bug and propagates
+    with its traceback.
+
+    Example:
+        >>> with command_line() as outcome:
+        ...     pass
+        >>> outcome.status
+        0
+    """
+    # Before the work's imports: mmcv warns once on import.
+    import warnings
+    warnings.filterwarnings(
+        'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+    outcome = Outcome()
+    try:
+        yield outcome
+    except Exception as error:  # matched against the table, else re-raised
+        status = _status_of(error)
+        if status is None:
+            raise
+        from mmpre_inception.utils import one_line_message
+        message = _write_failure(error) if isinstance(error, OSError) \
+            else one_line_message(error)
+        print(f'error: {message}', file=sys.stderr)
+        outcome.status = status
+
+
+def _status_of(error: Exception) -> Optional[int]:
+    if isinstance(error, OSError) and error.errno in _WRITE_ERRNOS:
+        return RUN_FAILED
+    for kind, status in exit_statuses():
+        if isinstance(error, kind):
+            return status
+    return None
+
+
+@contextlib.contextmanager
+def process_group(launcher: str,
+                  timeout_s: Optional[float] = None) -> Iterator[None]:
+    """The run's process group, from start to a clean end.
+
+    Without GPUs the gloo group starts here (mmengine's start-up needs
+    CUDA); it is destroyed at the end, after the Runner inside is dropped
+    (gloo aborts a process whose group is torn down at exit). A collective
+    that times out or loses its peer becomes a
+    :class:`~mmpre_inception.engine.StalledRankError` naming the rank that
+    stopped.
+
+    Args:
+        launcher (str): ``--launcher``.
+        timeout_s (float, optional): The config's
+            ``env_cfg.dist_cfg.timeout``, seconds.
+    """
+    from mmpre_inception.engine import StalledRankError, name_stalled_ranks
+    from mmpre_inception.utils import (init_cpu_distributed,
+                                       shutdown_distributed)
+    init_cpu_distributed(launcher, timeout_s)
+    try:
+        yield
+    except RuntimeError as error:
+        stalled = name_stalled_ranks(error, timeout_s)
+        if stalled is None:
+            raise
+        raise StalledRankError(stalled) from None
+    finally:
+        shutdown_distributed()
