@@ -108,8 +108,8 @@ def main(argv=None) -> int:
             args.config) + '_ensemble'
         configs = []
         for number, (config, checkpoint) in enumerate(pairs, start=1):
-            apis.check_file_exists(checkpoint, 'checkpoint')
             cfg = apis.load_config(config, args.cfg_options)
+            apis.check_file_exists(checkpoint, 'checkpoint')
             work_dir = osp.join(ensemble_dir, f'member{number}') if len(
                 pairs) > 1 else args.work_dir or cfg.get(
                     'work_dir') or apis.default_work_dir(config)

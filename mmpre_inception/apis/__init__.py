@@ -24,6 +24,9 @@ _NAMES = {
     'resume_from': '.training',
     'set_mixed_precision': '.training',
     'train': '.training',
+    'build_export_module': '.deployment',
+    'export_onnx': '.deployment',
+    'check_output_file': '.evaluation',
     'command_line': '.cli',
     'process_group': '.cli',
     # The floor the tools stand on, so that they import one package.

@@ -70,6 +70,20 @@ def _write_failure(error: OSError) -> str:
     return message
 
 
+def positive_int(text: str) -> int:
+    """An ``argparse`` type: an integer of at least 1 (``--topk 0`` is a
+    usage error, not an ``IndexError`` later)."""
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'{text!r} is not an integer') from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'{value}: give 1 or more')
+    return value
+
+
 class Outcome:
     """The exit status :func:`command_line` settles on."""
 

@@ -34,9 +34,19 @@ def check_out_path(path: str, out_item: Optional[str] = None) -> None:
             f'--out {path}: predictions are written as a pickle; give a '
             '.pkl path, or add --out-item metrics to write the metrics as '
             'JSON')
+    check_output_file(path, '--out')
+
+
+def check_output_file(path: str, option: str) -> None:
+    """Refuse an output file path that is a folder or cannot be written.
+
+    Raises:
+        ConfigError: Naming ``option`` and the path.
+    """
     if osp.isdir(path):
-        raise ConfigError(f'--out {path}: is a directory; give a file path')
-    check_writable(osp.dirname(osp.abspath(path)), f'--out {path}')
+        raise ConfigError(f'{option} {path}: is a directory; give a file '
+                          'path')
+    check_writable(osp.dirname(osp.abspath(path)), f'{option} {path}')
 
 
 def check_writable(folder: str, option: str) -> None:

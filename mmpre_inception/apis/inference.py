@@ -1,4 +1,5 @@
 """Classify images with a config and a checkpoint, without a Runner."""
+import os
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
@@ -8,10 +9,27 @@ from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 
-from mmpre_inception.registry import MODELS
 from mmpre_inception.checkpoint import load_checked_weights
+from mmpre_inception.registry import MODELS
+from mmpre_inception.utils import ConfigError, load_config
 
-ImageInput = Union[str, np.ndarray]
+ImageInput = Union[str, os.PathLike, np.ndarray]
+
+
+def check_device(device: str) -> None:
+    """Refuse a device this machine does not have, naming it.
+
+    Raises:
+        ConfigError: E.g. ``cuda`` without a GPU.
+    """
+    try:
+        kind = torch.device(device).type
+    except RuntimeError:
+        raise ConfigError(f'--device {device}: not a device name; use cpu, '
+                          'cuda or cuda:N') from None
+    if kind == 'cuda' and not torch.cuda.is_available():
+        raise ConfigError(f'--device {device}: this machine has no CUDA GPU '
+                          'that torch can use; use --device cpu')
 
 
 def init_model(config: Union[str, Config],
@@ -33,7 +51,9 @@ def init_model(config: Union[str, Config],
         >>> model = init_model('configs/inception_v3_8xb32_in1k.py', 'x.pth')
         ... # doctest: +SKIP
     """
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    check_device(device)
+    cfg = load_config(str(config)) if isinstance(
+        config, (str, os.PathLike)) else config
     with DefaultScope.overwrite_default_scope('mmpre_inception'):
         model = MODELS.build(
             dict(cfg.model, data_preprocessor=cfg.get('data_preprocessor')))
@@ -44,6 +64,20 @@ def init_model(config: Union[str, Config],
         model.init_weights()
     model.cfg, model.checkpoint_meta = cfg, meta
     return model.to(device).eval()
+
+
+def _three_channels(image: np.ndarray) -> np.ndarray:
+    """A decoded image as the 3-channel BGR array the test pipeline takes,
+    as mmcv's loader decodes files (grayscale repeated, alpha dropped)."""
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
+        raise ValueError(
+            f'an image array must be H x W or H x W x C with C = 1, 3 or 4, '
+            f'got shape {image.shape}')
+    if image.shape[2] == 1:
+        return np.repeat(image, 3, axis=2)
+    return np.ascontiguousarray(image[:, :, :3])
 
 
 class ImagePredictor:
@@ -84,9 +118,10 @@ class ImagePredictor:
             self.class_names = IMAGENET_CATEGORIES
 
     def _prepare(self, image: ImageInput) -> torch.Tensor:
-        if isinstance(image, str):
-            return self._load_pipeline(dict(img_path=image))['inputs']
-        # A decoded image, BGR as OpenCV and mmcv give them.
+        if isinstance(image, (str, os.PathLike)):
+            return self._load_pipeline(dict(img_path=os.fspath(image)))[
+                'inputs']
+        image = _three_channels(image)
         return self._array_pipeline(
             dict(img=image, img_shape=image.shape[:2],
                  ori_shape=image.shape[:2]))['inputs']
@@ -97,7 +132,10 @@ class ImagePredictor:
         """Classify one image or several.
 
         Args:
-            images: Image file paths or BGR ``uint8`` arrays.
+            images: Image files (``str`` or ``os.PathLike``) or decoded
+                ``uint8`` arrays, BGR as OpenCV gives them: H x W
+                (grayscale), H x W x 1, H x W x 3 or H x W x 4 (BGRA; the
+                alpha channel is dropped); one, or a list of them.
             topk (int): How many classes to return per image.
 
         Returns:
@@ -105,7 +143,7 @@ class ImagePredictor:
             (None without names) and ``topk``, a list of
             ``(label, score, class_name)`` from the most likely down.
         """
-        if isinstance(images, (str, np.ndarray)):
+        if isinstance(images, (str, os.PathLike, np.ndarray)):
             images = [images]
         inputs = [self._prepare(image) for image in images]
         data = self.model.data_preprocessor(dict(inputs=inputs),

@@ -12,7 +12,7 @@ included); the converters run it on the models they build.
 from typing import Iterable, Mapping
 
 import torch
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 
 from .layout import AUX_CLASSIFIER_PREFIXES, relocate_mmpretrain_keys
 from .reading import CheckpointError, checkpoint_errors_named, read_checkpoint
@@ -128,7 +128,11 @@ does not fit the model: 1 with another shape: w (3,) in the checkpoint, \
 
 
 def _strip_wrapper(model: torch.nn.Module) -> torch.nn.Module:
-    return model.module if is_model_wrapper(model) else model
+    # DDP and test-time augmentation wrap the model whose weights a
+    # checkpoint holds, as mmengine's load_state_dict unwraps them.
+    while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+        model = model.module
+    return model
 
 
 def fit_checkpoint(model: torch.nn.Module, checkpoint: dict,

@@ -123,7 +123,7 @@ class ConsoleSummaryRunner(Runner):
         checkpoint = read_checkpoint(filename, map_location)
         model = self.model.module if is_model_wrapper(self.model) \
             else self.model
-        fit_checkpoint(model, checkpoint, filename)
+        fit_checkpoint(self.model, checkpoint, filename)
         meta = checkpoint['meta']
         if meta['weights_from'] not in ('state_dict', ''):
             self.logger.info(f'{filename}: the weights are its '
@@ -142,7 +142,8 @@ class ConsoleSummaryRunner(Runner):
         """mmengine's ``resume``, refusing a file without training state
         and naming what of the config the checkpoint's state replaces."""
         configured = self._configured_schedule()
-        checkpoint = read_checkpoint(filename)
+        checkpoint = fit_checkpoint(self.model, read_checkpoint(filename),
+                                    filename)
         missing = [key for key in _TRAINING_STATE if key not in checkpoint]
         if missing or 'epoch' not in checkpoint['meta']:
             raise CheckpointError(

@@ -38,10 +38,71 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         raise ConfigError(
             f'cannot read config {path}: {hint or error}') from error
     if cfg_options:
-        for key in cfg_options:
+        for key, value in cfg_options.items():
             check_option_key(cfg, key)
+            check_option_value(cfg, key, value)
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+#: Keys that count something of which a run needs at least one.
+_POSITIVE_COUNTS = ('batch_size', 'max_epochs', 'max_iters', 'num_classes',
+                    'val_interval', 'interval', 'max_keep_ckpts')
+
+
+def _current_value(cfg: Config, key: str):
+    node = cfg._cfg_dict if isinstance(cfg, Config) else cfg
+    for part in key.split('.'):
+        if isinstance(node, (list, tuple)) and part.isdigit() and \
+                int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_option_value(cfg: Config, key: str, value) -> None:
+    """Refuse a ``--cfg-options`` value of the wrong type for the key it
+    replaces (``max_epochs=abc``, ``batch_size=2.5``), or a count below 1
+    (``batch_size=0``), before anything is built from it.
+
+    Args:
+        cfg (Config): The config the option applies to.
+        key (str): Dotted key, e.g. ``train_cfg.max_epochs``.
+        value: The value mmengine's ``DictAction`` parsed.
+
+    Raises:
+        ConfigError: Naming the key, the value and the type it needs.
+
+    Example:
+        >>> check_option_value(Config(dict(a=dict(n=3))), 'a.n', 'x')
+        Traceback (most recent call last):
+        ...
+        mmpre_inception.utils.config.ConfigError: --cfg-options a.n='x': \
+needs an integer (the config has 3)
+    """
+    current = _current_value(cfg, key)
+    needs = None
+    if isinstance(current, bool):
+        needs = None if isinstance(value, bool) else 'True or False'
+    elif _is_integer(current):
+        needs = None if _is_integer(value) else 'an integer'
+    elif isinstance(current, float):
+        needs = None if _is_integer(value) or isinstance(
+            value, float) else 'a number'
+    if needs:
+        raise ConfigError(f'--cfg-options {key}={value!r}: needs {needs} '
+                          f'(the config has {current!r})')
+    if key.rsplit('.', 1)[-1] in _POSITIVE_COUNTS and _is_integer(
+            value) and value < 1:
+        raise ConfigError(f'--cfg-options {key}={value}: needs an integer '
+                          'of at least 1')
 
 
 def editable_install_hint(message: str) -> Optional[str]:

@@ -6,68 +6,41 @@ ImageNet configs); normalisation is inside. It returns ``logits``. BatchNorm
 is folded into the convolutions first unless --no-fold-bn.
 
 Example:
-    python tools/deployment/pytorch2onnx.py \
-        configs/inception_v3_8xb32_in1k.py inception_v3_tv_in1k.pth \
+    python tools/deployment/pytorch2onnx.py \\
+        configs/inception_v3_8xb32_in1k.py inception_v3_tv_in1k.pth \\
         --output-file inception_v3.onnx
 """
 import argparse
 import sys
-import warnings
 
-from mmpre_inception.utils import silence_known_warnings
-
-silence_known_warnings()  # before mmcv and mmpretrain warn on import
-
-import torch  # noqa: E402
-from mmcv.cnn import fuse_conv_bn  # noqa: E402
-
-from mmpre_inception.apis import init_model  # noqa: E402
-from mmpre_inception.checkpoint import CheckpointError  # noqa: E402
-from mmpre_inception.models.deploy import NormalizedClassifier  # noqa: E402
+from mmpre_inception.apis.cli import command_line, positive_int
 
 
-def build_export_module(config: str, checkpoint: str,
-                        fold_bn: bool = True) -> torch.nn.Module:
-    """The config's model with the checkpoint's weights, wrapped with its
-    normalisation, in eval mode."""
-    model = init_model(config, checkpoint)
-    if fold_bn:
-        with torch.no_grad():
-            fuse_conv_bn(model)
-    preprocessor = model.cfg.data_preprocessor
-    if not preprocessor.get('to_rgb', False):
-        # The graph takes RGB; such a config's statistics are in BGR order.
-        raise ValueError('pytorch2onnx expects a config with to_rgb=True')
-    return NormalizedClassifier(model, list(preprocessor['mean']),
-                                list(preprocessor['std'])).eval()
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog=__doc__.split('\n\n')[-1],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--output-file', default='inception_v3.onnx')
-    parser.add_argument('--shape', type=int, default=299,
+    parser.add_argument('--shape', type=positive_int, default=299,
                         help='input height and width')
     parser.add_argument('--opset', type=int, default=17)
     parser.add_argument('--no-fold-bn', action='store_true')
-    args = parser.parse_args(argv)
-    try:
-        module = build_export_module(args.config, args.checkpoint,
-                                     not args.no_fold_bn)
-    except CheckpointError as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    example = torch.rand(1, 3, args.shape, args.shape) * 255
-    # The backbone's input-size check is traced as a constant; harmless.
-    warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)
-    torch.onnx.export(
-        module, (example, ), args.output_file,
-        input_names=['image'], output_names=['logits'],
-        dynamic_axes={'image': {0: 'batch'}, 'logits': {0: 'batch'}},
-        opset_version=args.opset, dynamo=False)
-    print(f'Exported {args.output_file}')
-    return 0
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    with command_line() as outcome:
+        from mmpre_inception import apis
+        apis.check_output_file(args.output_file, '--output-file')
+        apis.check_file_exists(args.checkpoint, 'checkpoint')
+        apis.export_onnx(args.config, args.checkpoint, args.output_file,
+                         shape=args.shape, opset=args.opset,
+                         fold_bn=not args.no_fold_bn)
+        print(f'Exported {args.output_file}')
+    return outcome.status
 
 
 if __name__ == '__main__':

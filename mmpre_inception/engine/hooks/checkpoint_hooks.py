@@ -1,4 +1,5 @@
 """Hooks that make the Runner's checkpoints safe to read and to write."""
+import copy
 import os
 import os.path as osp
 from typing import Optional
@@ -6,6 +7,9 @@ from typing import Optional
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook, EMAHook, Hook
+from mmengine.logging import print_log
+from mmengine.runner import BaseLoop
+from mmengine.runner.checkpoint import load_state_dict
 
 from mmpre_inception.checkpoint import (mmengine_checkpoint_globals,
                                         write_atomically)
@@ -105,6 +109,9 @@ class _WithWorkDir:
 class TrainValEMAHook(EMAHook):
     """mmengine's ``EMAHook`` for training and validation only.
 
+    A checkpoint without ``ema_state_dict`` (a state dict, a fine-tuning
+    start) starts the average from its weights, with one log line.
+
     Checkpoints already hold the averaged weights as their ``state_dict``
     (``EMAHook`` swaps them in before saving), so a test run evaluates them
     as loaded; swapping again there would only cost time, and would break
@@ -114,6 +121,21 @@ class TrainValEMAHook(EMAHook):
     Example:
         >>> custom_hooks = [dict(type=TrainValEMAHook, momentum=1e-4)]
     """
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        # A test run evaluates the checkpoint's weights as loaded; the
+        # average only matters to a run that trains.
+        if not isinstance(runner._train_loop, BaseLoop):
+            return
+        if 'ema_state_dict' in checkpoint and runner._resume:
+            super().after_load_checkpoint(runner, checkpoint)
+            return
+        # mmengine warns only when resuming, and not at all for load_from.
+        print_log('The weight average starts from the loaded weights (the '
+                  'checkpoint has no ema_state_dict).', logger='current')
+        load_state_dict(self.ema_model.module,
+                        copy.deepcopy(checkpoint['state_dict']),
+                        strict=self.strict_load)
 
     def before_test_epoch(self, runner) -> None:
         pass
