@@ -205,7 +205,7 @@ def test_converter_refuses_a_bad_file_with_one_line(tmp_path):
     bad.write_bytes(b'not a checkpoint')
     result = call_tool('tools/model_converters/torchvision2mmpre_inception.py',
                        str(bad), str(tmp_path / 'out.pth'))
-    assert result.returncode == 2
+    assert result.returncode == 1  # a file's content: errors.EXIT_STATUS
     assert result.stderr.strip().startswith(
         f'error: cannot read checkpoint {bad}: the file is truncated or not '
         'a PyTorch checkpoint')
@@ -303,7 +303,7 @@ def test_converters_refuse_what_is_not_an_inception_v3(tmp_path, tool):
             (ours, f"{ours} is already in mmpre_inception's layout")]:
         result = call_tool(f'tools/model_converters/{tool}', str(path),
                            str(tmp_path / 'out.pth'), *variant)
-        assert result.returncode == 2, result.stderr
+        assert result.returncode == 1, result.stderr  # errors.EXIT_STATUS
         (line, ) = result.stderr.strip().splitlines()
         assert line.startswith(f'error: {start}')
         assert not (tmp_path / 'out.pth').exists()

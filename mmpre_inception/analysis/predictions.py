@@ -1,6 +1,5 @@
 """Reading a ``tools/test.py --out`` file and the class names that go with
 it, for the tools that analyse saved predictions."""
-import os.path as osp
 from typing import List, Optional
 
 import torch
@@ -18,24 +17,15 @@ def load_predictions(path: str) -> dict:
         tensors) and ``img_paths`` (N strings, '' where not saved).
 
     Raises:
-        ValueError: The file is missing or holds something else.
+        ResultsFileError: The file is missing, unsafe (nothing in it runs)
+            or holds something else.
 
     Example:
         >>> predictions = load_predictions('preds.pkl')  # doctest: +SKIP
         >>> (predictions['pred'] == predictions['gt']).float().mean()
     """
-    import mmengine
-    if not osp.isfile(path):
-        raise ValueError(f'predictions file not found: {path}')
-    try:
-        samples = mmengine.load(path)
-    except Exception as error:
-        raise ValueError(f'{path}: cannot read it ({error})') from error
-    needed = {'pred_score', 'pred_label', 'gt_label'}
-    if not isinstance(samples, list) or not samples or not all(
-            isinstance(s, dict) and needed <= s.keys() for s in samples):
-        raise ValueError(f'{path}: not a tools/test.py --out file (a list of '
-                         'samples with pred_score, pred_label and gt_label)')
+    from mmpre_inception.evaluation import load_results
+    samples = load_results(path)
     return dict(
         scores=torch.stack([torch.as_tensor(s['pred_score']).float()
                             for s in samples]),

@@ -13,55 +13,28 @@ imports nothing heavy itself::
         return outcome.status
 
 Every error a user can cause ends as ``error: <one line>`` on stderr with
-the status of :func:`exit_statuses`: 2 for what was typed (options, a
-config, annotation files, files and folders named on the command line),
-1 for what a started run met (a checkpoint's or a result file's content,
-an image, a NaN loss, a lost rank, a full disk). docs/troubleshooting.md
-lists every message.
+the status of :data:`mmpre_inception.errors.EXIT_STATUS`: 2 for what was
+typed (options, a config, annotation files, files and folders named on the
+command line), 1 for what a started run met (a checkpoint's or a result
+file's content, an image, a NaN loss, a lost rank, a full disk).
+docs/troubleshooting.md lists every message.
 """
 import contextlib
 import errno
 import sys
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, Optional
 
-#: The command line, a config, an annotation file or an output path cannot
-#: be used; checked before any work.
-USAGE_ERROR = 2
-#: A run started and stopped on what it met; finished work is kept.
-RUN_FAILED = 1
+from mmpre_inception.errors import RUN_FAILED, exit_status
 
 # Writing failures that a user fixes (space, quota, permissions), not bugs.
 _WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
                  errno.EPERM)
 
 
-def exit_statuses() -> List[Tuple[type, int]]:
-    """The one table from error type to exit status, in the order they are
-    matched (a subclass before its base).
-
-    Returns:
-        list[tuple[type, int]]: ``(error type, status)`` pairs.
-    """
-    from mmpre_inception.checkpoint import CheckpointError
-    from mmpre_inception.datasets import AnnotationError, UnreadableImageError
-    from mmpre_inception.engine import (NonFiniteError, StalledRankError)
-    from mmpre_inception.evaluation import ResultsFileError
-    from mmpre_inception.utils import ConfigError
-    return [
-        (ConfigError, USAGE_ERROR),
-        (AnnotationError, USAGE_ERROR),
-        (CheckpointError, RUN_FAILED),
-        (ResultsFileError, RUN_FAILED),
-        (UnreadableImageError, RUN_FAILED),
-        (NonFiniteError, RUN_FAILED),
-        (StalledRankError, RUN_FAILED),
-    ]
-
-
 def _write_failure(error: OSError) -> str:
-    where = error.filename or ''
-    message = str(error) if not where else \
-        f'cannot write {where}: {error.strerror}'
+    # write_atomically names the file in strerror; open() in filename.
+    message = f'cannot write {error.filename}: {error.strerror}' \
+        if error.filename else error.strerror or str(error)
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         message += ('; everything written before it is complete: free '
                     'space, then run again (training: --resume)')
@@ -94,7 +67,7 @@ class Outcome:
 @contextlib.contextmanager
 def command_line() -> Iterator[Outcome]:
     """Run a tool's work: known warnings silenced, each error of
-    :func:`exit_statuses` (and a failed write) printed as one line with its
+    :data:`~mmpre_inception.errors.EXIT_STATUS` (and a failed write) printed as one line with its
     status in ``outcome.status``; any other error is a bug and propagates
     with its traceback.
 
@@ -125,10 +98,7 @@ def command_line() -> Iterator[Outcome]:
 def _status_of(error: Exception) -> Optional[int]:
     if isinstance(error, OSError) and error.errno in _WRITE_ERRNOS:
         return RUN_FAILED
-    for kind, status in exit_statuses():
-        if isinstance(error, kind):
-            return status
-    return None
+    return exit_status(error)
 
 
 @contextlib.contextmanager

@@ -26,6 +26,8 @@ from urllib.parse import urlparse
 
 import torch
 
+from mmpre_inception.errors import CheckpointError
+
 from .safe_globals import mmengine_checkpoint_globals
 
 #: Where trainers keep the weights in their checkpoints, in the order they
@@ -36,10 +38,6 @@ from .safe_globals import mmengine_checkpoint_globals
 WEIGHT_KEYS = ('state_dict', 'model', 'ema_state_dict', 'state_dict_ema')
 
 _DDP_PREFIX = 'module.'
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint cannot be read, is unsafe, or does not fit the model."""
 
 
 def _is_pickle_stream(path: str) -> bool:

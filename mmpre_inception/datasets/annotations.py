@@ -10,9 +10,7 @@ from typing import List, Optional, Sequence
 
 from mmengine.logging import print_log
 
-
-class AnnotationError(ValueError):
-    """An annotation file has a bad line."""
+from mmpre_inception.errors import AnnotationError
 
 
 def _read_lines(ann_file: str) -> List[str]:

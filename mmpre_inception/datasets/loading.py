@@ -19,11 +19,8 @@ from mmcv.transforms import BaseTransform
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import print_log
 
+from mmpre_inception.errors import UnreadableImageError
 from mmpre_inception.registry import DATASETS, TRANSFORMS
-
-
-class UnreadableImageError(RuntimeError):
-    """An image file is missing, empty, truncated or not an image."""
 
 
 # Magic numbers of the formats OpenCV decodes, to name them in messages.

@@ -13,18 +13,15 @@ import io
 import os.path as osp
 import pickle
 from collections import OrderedDict
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Sequence
 
 import torch
 from mmengine.evaluator import DumpResults
 from mmengine.logging import print_log
 
 from mmpre_inception.checkpoint import numpy_globals, write_atomically
+from mmpre_inception.errors import ResultsFileError
 from mmpre_inception.registry import METRICS
-
-
-class ResultsFileError(ValueError):
-    """A result file is missing, unreadable, unsafe or of another layout."""
 
 
 class _Refused(pickle.UnpicklingError):
@@ -77,12 +74,18 @@ class _AllowListUnpickler(pickle.Unpickler):
         return target
 
 
-def load_results(path: str) -> List[dict]:
+#: What every sample of a classification result file holds.
+SAMPLE_KEYS = ('pred_score', 'pred_label', 'gt_label')
+
+
+def load_results(path: str,
+                 required: Sequence[str] = SAMPLE_KEYS) -> List[dict]:
     """The samples of a result file, unpickled with an allow-list: tensors,
     numpy arrays and plain Python values; nothing in the file runs.
 
     Args:
         path (str): A ``tools/test.py --out`` file (ours or mmpretrain's).
+        required (Sequence[str]): Keys every sample must have.
 
     Returns:
         list[dict]: One dict per sample, as mmengine's ``DumpResults``
@@ -113,11 +116,18 @@ def load_results(path: str) -> List[dict]:
         raise ResultsFileError(
             f'cannot read {path}: not a tools/test.py --out file '
             f'({type(error).__name__} {detail})'.replace(' )', ')')) from None
-    if not isinstance(samples, list) or not all(
-            isinstance(sample, dict) for sample in samples):
+    layout = 'a list of samples with ' + ', '.join(required)
+    if not isinstance(samples, list) or not samples:
         raise ResultsFileError(
-            f'{path}: not a tools/test.py --out file (a list of one dict '
-            f'per sample; it holds a {type(samples).__name__})')
+            f'{path}: not a tools/test.py --out file ({layout}; it holds '
+            f'{"an empty list" if samples == [] else "a " + type(samples).__name__})')
+    for index, sample in enumerate(samples):
+        missing = [key for key in required if not isinstance(sample, dict)
+                   or key not in sample]
+        if missing:
+            raise ResultsFileError(
+                f'{path}: not a tools/test.py --out file ({layout}; sample '
+                f'{index} has no {missing[0]})')
     return samples
 
 

@@ -6,14 +6,12 @@ from typing import Optional, Tuple
 import torch
 from mmengine.config import Config
 
+from mmpre_inception.errors import ConfigError
+
 from .distributed import (auto_num_workers, cpus_for_this_process,
                           ranks_on_this_node)
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-
-
-class ConfigError(Exception):
-    """A config file or option the user gave cannot be used."""
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:

@@ -10,40 +10,30 @@ Example:
 import argparse
 import sys
 
-from mmpre_inception.utils import silence_known_warnings
-
-silence_known_warnings()  # before mmcv and mmpretrain warn on import
-
-from mmpre_inception.checkpoint import (  # noqa: E402
-    CheckpointError, read_weights, save_checkpoint_atomically)
-from mmpre_inception.models.conversion import (  # noqa: E402
-    check_source_layout, convert_torchvision)
+from mmpre_inception.apis.cli import command_line
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog=__doc__.split('\n\n')[-1],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('src', help='torchvision state dict (.pth)')
     parser.add_argument('dst', help='output checkpoint')
     parser.add_argument(
-        '--no-transform-input',
-        action='store_true',
+        '--no-transform-input', action='store_true',
         help='the source model was built with transform_input=False (not '
         "torchvision's pretrained weights)")
-    args = parser.parse_args(argv)
-    try:
-        weights = read_weights(args.src)
-        check_source_layout(weights, args.src, 'torchvision')
-    except CheckpointError as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    converted = convert_torchvision(
-        weights, transform_input=not args.no_transform_input)
-    save_checkpoint_atomically(
-        converted, args.dst,
-        meta=dict(source='torchvision', source_file=args.src,
-                  transform_input=not args.no_transform_input))
-    print(f'Converted {args.src} -> {args.dst} ({len(converted)} tensors)')
-    return 0
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    with command_line() as outcome:
+        from mmpre_inception.apis.conversion import convert_torchvision_file
+        count = convert_torchvision_file(
+            args.src, args.dst, transform_input=not args.no_transform_input)
+        print(f'Converted {args.src} -> {args.dst} ({count} tensors)')
+    return outcome.status
 
 
 if __name__ == '__main__':

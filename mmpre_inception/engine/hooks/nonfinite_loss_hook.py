@@ -5,15 +5,9 @@ from mmengine.dist import is_distributed
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
+from mmpre_inception.errors import (NonFiniteError,  # noqa: F401
+                                    NonFiniteLossError)
 from mmpre_inception.registry import HOOKS
-
-
-class NonFiniteError(RuntimeError):
-    """A run met NaN or infinite values where results must be finite."""
-
-
-class NonFiniteLossError(NonFiniteError):
-    """Training met a NaN or infinite loss and stopped before updating."""
 
 
 @HOOKS.register_module()

@@ -4,13 +4,8 @@ from typing import Optional, Sequence
 import torch
 from mmengine.hooks import Hook
 
+from mmpre_inception.errors import NonFiniteScoresError
 from mmpre_inception.registry import HOOKS
-
-from .nonfinite_loss_hook import NonFiniteError
-
-
-class NonFiniteScoresError(NonFiniteError):
-    """An evaluation produced NaN or infinite scores."""
 
 
 @HOOKS.register_module()

@@ -9,6 +9,7 @@ from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
+from mmpre_inception.errors import StalledRankError  # noqa: F401
 from mmpre_inception.registry import HOOKS
 
 
@@ -143,10 +144,6 @@ def iterations_done(mode: str) -> Dict[int, int]:
         if store.check([key]):
             done[rank] = int(store.get(key))
     return done
-
-
-class StalledRankError(RuntimeError):
-    """A distributed run stopped because a rank stopped answering."""
 
 
 #: What gloo and NCCL say when a collective waits too long, and when a
