@@ -10,13 +10,11 @@ With ImageNet weights (docs/model_zoo.md) and your own image:
 import argparse
 import sys
 
-from mmpre_inception.apis.cli import command_line, positive_int
+from mmpre_inception.apis.cli import command_line, positive_int, tool_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], epilog=__doc__.split('\n\n', 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(__doc__)
     parser.add_argument('img', help='image file')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')

@@ -11,13 +11,11 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmpre_inception.apis.cli import command_line
+from mmpre_inception.apis.cli import command_line, tool_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], epilog=__doc__.split('\n\n')[-1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(__doc__)
     add = parser.add_argument
     add('config', help='train config file path')
     add('--work-dir', help='where logs and checkpoints go')

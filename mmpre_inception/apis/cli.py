@@ -43,6 +43,21 @@ def _write_failure(error: OSError) -> str:
     return message
 
 
+def tool_parser(doc: str, **kwargs):
+    """An ``ArgumentParser`` whose description is the first line of a
+    tool's docstring and whose epilog is the rest, printed as written (its
+    examples keep their line breaks and ``\\`` continuations).
+
+    Example:
+        >>> parser = tool_parser(__doc__)
+    """
+    import argparse
+    first, _, rest = doc.strip().partition('\n')
+    return argparse.ArgumentParser(
+        description=first, epilog=rest.strip() or None,
+        formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+
+
 def positive_int(text: str) -> int:
     """An ``argparse`` type: an integer of at least 1 (``--topk 0`` is a
     usage error, not an ``IndexError`` later)."""
@@ -67,9 +82,9 @@ class Outcome:
 @contextlib.contextmanager
 def command_line() -> Iterator[Outcome]:
     """Run a tool's work: known warnings silenced, each error of
-    :data:`~mmpre_inception.errors.EXIT_STATUS` (and a failed write) printed as one line with its
-    status in ``outcome.status``; any other error is a bug and propagates
-    with its traceback.
+    :data:`~mmpre_inception.errors.EXIT_STATUS` (and a failed write)
+    printed as one line with its status in ``outcome.status``; any other
+    error is a bug and propagates with its traceback.
 
     Example:
         >>> with command_line() as outcome:

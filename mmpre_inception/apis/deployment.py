@@ -17,7 +17,8 @@ def build_export_module(config: str, checkpoint: str,
 
     Raises:
         ConfigError: The config's data preprocessor does not take RGB.
-        CheckpointError: As :func:`~mmpre_inception.checkpoint.read_checkpoint`.
+        CheckpointError: As
+            :func:`~mmpre_inception.checkpoint.read_checkpoint`.
     """
     model = init_model(config, checkpoint)
     if fold_bn:

@@ -1,7 +1,6 @@
 """Evaluation runs: one checkpoint, test-time augmentation and ensembles,
 as ``tools/test.py`` runs them."""
 import copy
-import json
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -10,12 +9,11 @@ from mmengine.config import Config
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
-from mmpre_inception.checkpoint import write_atomically
 from mmpre_inception.datasets import check_config_annotations
 from mmpre_inception.engine import enable_skip_unreadable
 from mmpre_inception.evaluation import (AtomicDumpResults, CollectScores,
                                         average_scores, compute_locally,
-                                        dump_results)
+                                        dump_results, write_json)
 from mmpre_inception.registry import METRICS, RUNNERS
 from mmpre_inception.utils import ConfigError, check_config_runs_here
 
@@ -199,7 +197,7 @@ def ensemble_pairs(config: str, checkpoint: str,
 
 def write_metrics(metrics: Dict[str, float], path: str) -> None:
     """``--out-item metrics``: the metrics as JSON, atomically."""
-    write_atomically(json.dumps(metrics, indent=2).encode(), path)
+    write_json(metrics, path)
 
 
 def summary(metrics: Dict[str, float]) -> str:

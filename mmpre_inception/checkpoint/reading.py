@@ -154,11 +154,10 @@ def _torch_load(path: str, map_location='cpu'):
         raise CheckpointError(
             f'cannot read checkpoint {path}: {error.strerror}') from None
     except Exception as error:  # torch raises many kinds on a bad file
-        lines = str(error).strip().splitlines()
+        lines = str(error).strip().splitlines() or [type(error).__name__]
         raise explain_load_failure(path, error) or CheckpointError(
             f'cannot read checkpoint {path}: the file is truncated or not a '
-            f'PyTorch checkpoint ({lines[0] if lines else type(error).__name__})'
-        ) from None
+            f'PyTorch checkpoint ({lines[0]})') from None
 
 
 def load_checkpoint_file(path: str, map_location='cpu') -> dict:

@@ -7,10 +7,10 @@ those here change one behaviour each, said in their docstrings, and
 from .accuracy import AccuracyUpToClasses
 from .ensemble import CollectScores, average_scores, compute_locally
 from .results import (AtomicDumpResults, ResultsFileError, dump_results,
-                      load_results)
+                      load_results, write_json)
 
 __all__ = [
     'AccuracyUpToClasses', 'CollectScores', 'average_scores',
     'compute_locally', 'AtomicDumpResults', 'ResultsFileError',
-    'dump_results', 'load_results'
+    'dump_results', 'load_results', 'write_json'
 ]

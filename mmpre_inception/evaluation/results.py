@@ -10,6 +10,7 @@ allow-list of exactly what that layout needs, so mmpretrain's files read
 here and ours read in mmpretrain's tools (plain pickle, protocol 2).
 """
 import io
+import json
 import os.path as osp
 import pickle
 from collections import OrderedDict
@@ -110,17 +111,20 @@ def load_results(path: str,
             f'refusing to read {path}: it asks to unpickle {error}, which '
             'a tools/test.py --out file never holds and which could run '
             'code; nothing in it was run') from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-            KeyError, RuntimeError, OSError) as error:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError,
+            AttributeError, IndexError, KeyError, RuntimeError,
+            OSError) as error:
         detail = str(error).splitlines()[0] if str(error) else ''
         raise ResultsFileError(
             f'cannot read {path}: not a tools/test.py --out file '
             f'({type(error).__name__} {detail})'.replace(' )', ')')) from None
     layout = 'a list of samples with ' + ', '.join(required)
     if not isinstance(samples, list) or not samples:
+        held = 'an empty list' if samples == [] else \
+            f'a {type(samples).__name__}'
         raise ResultsFileError(
             f'{path}: not a tools/test.py --out file ({layout}; it holds '
-            f'{"an empty list" if samples == [] else "a " + type(samples).__name__})')
+            f'{held})')
     for index, sample in enumerate(samples):
         missing = [key for key in required if not isinstance(sample, dict)
                    or key not in sample]
@@ -129,6 +133,15 @@ def load_results(path: str,
                 f'{path}: not a tools/test.py --out file ({layout}; sample '
                 f'{index} has no {missing[0]})')
     return samples
+
+
+def write_json(data, path: str) -> None:
+    """Write ``data`` as indented JSON (metrics, tables), atomically.
+
+    Example:
+        >>> write_json({'accuracy/top1': 77.6}, 'm.json')  # doctest: +SKIP
+    """
+    write_atomically((json.dumps(data, indent=2) + '\n').encode(), path)
 
 
 def dump_results(samples: List[dict], path: str) -> None:

@@ -10,9 +10,9 @@ training run's work dir. A missing file or unknown key is one line on
 stderr, exit status 2.
 
 Example:
-    python tools/analysis_tools/analyze_logs.py plot_curve \
+    python tools/analysis_tools/analyze_logs.py plot_curve \\
         work_dirs/demo/*/vis_data/2*.json --out curves.png
-    python tools/analysis_tools/analyze_logs.py plot_curve A.json B.json \
+    python tools/analysis_tools/analyze_logs.py plot_curve A.json B.json \\
         --keys loss accuracy/top1 --legend baseline mixup --x iter
     python tools/analysis_tools/analyze_logs.py cal_train_time A.json
 """

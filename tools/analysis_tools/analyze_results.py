@@ -10,9 +10,9 @@ come from ``--config``'s test set. Errors are one line on stderr, exit
 status 2.
 
 Example:
-    python tools/test.py configs/inception_v3_8xb32_in1k.py CKPT \
+    python tools/test.py configs/inception_v3_8xb32_in1k.py CKPT \\
         --out preds.pkl
-    python tools/analysis_tools/analyze_results.py preds.pkl \
+    python tools/analysis_tools/analyze_results.py preds.pkl \\
         --config configs/inception_v3_8xb32_in1k.py --out-dir galleries
 """
 import argparse

@@ -8,10 +8,10 @@ errors; the CSV always has them all. Class names come from ``--config``'s
 test set (its ``metainfo.classes``, or the 1000 ImageNet names).
 
 Example:
-    python tools/test.py configs/inception_v3_8xb32_in1k.py CKPT \
+    python tools/test.py configs/inception_v3_8xb32_in1k.py CKPT \\
         --out preds.pkl
-    python tools/analysis_tools/confusion_matrix.py preds.pkl \
-        --config configs/inception_v3_8xb32_in1k.py --out cm.png \
+    python tools/analysis_tools/confusion_matrix.py preds.pkl \\
+        --config configs/inception_v3_8xb32_in1k.py --out cm.png \\
         --out-matrix cm.csv
 """
 import argparse

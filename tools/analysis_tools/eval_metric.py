@@ -5,19 +5,21 @@ Metrics are mmengine/mmpretrain metric configs, as mmpretrain's own
 ``eval_metric.py`` takes them (``--metric type=Accuracy topk=1,5``);
 without ``--metric`` it reports top-1/top-5 accuracy and the per-class
 precision, recall and F1 (mmpretrain's ``SingleLabelMetric``,
-``average=None``). A missing file or an unknown metric is one line on
-stderr, exit status 2.
+``average=None``). The file is read without running anything in it. A
+missing file or an unknown metric is one line on stderr, exit status 2; a
+file that is not a ``--out`` file, exit status 1.
 
 Example:
-    python tools/test.py configs/inception_v3_8xb32_in1k.py CKPT \
+    python tools/test.py configs/inception_v3_8xb32_in1k.py CKPT \\
         --out preds.pkl
-    python tools/analysis_tools/eval_metric.py preds.pkl \
+    python tools/analysis_tools/eval_metric.py preds.pkl \\
         --metric type=Accuracy topk=1,2,3
 """
 import argparse
-import json
-import os.path as osp
 import sys
+
+from mmpre_inception.apis.cli import command_line
+from mmpre_inception.errors import ConfigError
 
 DEFAULT_METRICS = [
     dict(type='Accuracy', topk=(1, 5)),
@@ -47,50 +49,49 @@ def metric_configs(metric_options) -> list:
         config = {}
         for pair in options:
             if '=' not in pair:
-                raise ValueError(f'--metric {pair}: give key=value pairs, '
-                                 'e.g. type=Accuracy topk=1,5')
+                raise ConfigError(f'--metric {pair}: give key=value pairs, '
+                                  'e.g. type=Accuracy topk=1,5')
             key, value = pair.split('=', 1)
             config[key] = DictAction._parse_iterable(value)
         if 'type' not in config:
-            raise ValueError(f'--metric {" ".join(options)}: name the '
-                             'metric with type=..., e.g. type=Accuracy')
+            raise ConfigError(f'--metric {" ".join(options)}: name the '
+                              'metric with type=..., e.g. type=Accuracy')
         configs.append(config)
     return configs
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    if not osp.isfile(args.pkl_results):
-        print(f'error: results file not found: {args.pkl_results}',
-              file=sys.stderr)
-        return 2
-    import mmengine
-    import torch
-    from mmengine.evaluator import Evaluator
-
+def build_metrics(metric_options) -> list:
     from mmpre_inception import register_all_modules
     from mmpre_inception.registry import METRICS
     register_all_modules()
     try:
-        metrics = [METRICS.build(config)
-                   for config in metric_configs(args.metric_options)]
+        return [METRICS.build(config)
+                for config in metric_configs(metric_options)]
     except (KeyError, ValueError, TypeError) as error:
         message = error.args[0] if error.args else error
-        print(f'error: {str(message).splitlines()[0]}', file=sys.stderr)
-        return 2
-    predictions = mmengine.load(args.pkl_results)
-    results = Evaluator(metrics).offline_evaluate(predictions, None)
-    plain = {key: value.tolist() if isinstance(value, torch.Tensor)
-             else value for key, value in results.items()}
-    for key, value in plain.items():
-        shown = f'{value:.2f}' if isinstance(value, float) else \
-            ' '.join(f'{v:.2f}' for v in value) if isinstance(
-                value, list) else value
-        print(f'{key}: {shown}')
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(plain, f, indent=2)
-    return 0
+        raise ConfigError(str(message).splitlines()[0]) from None
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    with command_line() as outcome:
+        import torch
+        from mmengine.evaluator import Evaluator
+
+        from mmpre_inception.evaluation import load_results, write_json
+        predictions = load_results(args.pkl_results)
+        metrics = build_metrics(args.metric_options)
+        results = Evaluator(metrics).offline_evaluate(predictions, None)
+        plain = {key: value.tolist() if isinstance(value, torch.Tensor)
+                 else value for key, value in results.items()}
+        for key, value in plain.items():
+            shown = f'{value:.2f}' if isinstance(value, float) else \
+                ' '.join(f'{v:.2f}' for v in value) if isinstance(
+                    value, list) else value
+            print(f'{key}: {shown}')
+        if args.out:
+            write_json(plain, args.out)
+    return outcome.status
 
 
 if __name__ == '__main__':

@@ -13,13 +13,11 @@ Example:
 import argparse
 import sys
 
-from mmpre_inception.apis.cli import command_line, positive_int
+from mmpre_inception.apis.cli import command_line, positive_int, tool_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], epilog=__doc__.split('\n\n')[-1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(__doc__)
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--output-file', default='inception_v3.onnx')

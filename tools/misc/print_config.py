@@ -2,7 +2,7 @@
 ``--cfg-options`` applied.
 
 Example:
-    python tools/misc/print_config.py configs/inception_v3_8xb32_in1k.py \
+    python tools/misc/print_config.py configs/inception_v3_8xb32_in1k.py \\
         --cfg-options train_dataloader.batch_size=16
 """
 import argparse

@@ -7,8 +7,8 @@ loader's limits. Exit status 0 when all open, 1 when some do not (listed
 on stdout and in ``--out``), 2 for a bad config or annotation file.
 
 Example:
-    python tools/misc/verify_dataset.py configs/inception_v3_8xb32_in1k.py \
-        --split val --out broken.txt \
+    python tools/misc/verify_dataset.py configs/inception_v3_8xb32_in1k.py \\
+        --split val --out broken.txt \\
         --cfg-options val_dataloader.dataset.data_root=data/imagenet
 """
 import argparse

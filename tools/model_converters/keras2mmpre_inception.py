@@ -7,20 +7,18 @@ Reads Keras weights (``keras.applications.InceptionV3``: the official
 configs/tensorflow/inception_v3_keras_in1k.py.
 
 Example:
-    python tools/model_converters/keras2mmpre_inception.py \
-        inception_v3_weights_tf_dim_ordering_tf_kernels.h5 \
+    python tools/model_converters/keras2mmpre_inception.py \\
+        inception_v3_weights_tf_dim_ordering_tf_kernels.h5 \\
         inception_v3_keras_in1k.pth
 """
 import argparse
 import sys
 
-from mmpre_inception.apis.cli import command_line
+from mmpre_inception.apis.cli import command_line, tool_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], epilog=__doc__.split('\n\n')[-1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(__doc__)
     parser.add_argument('src', help='Keras weights (.h5 / .weights.h5)')
     parser.add_argument('dst', help='output checkpoint')
     parser.add_argument(

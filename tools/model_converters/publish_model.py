@@ -5,20 +5,18 @@ scheduler state, which only resuming needs. The output is named
 ``<OUT stem>-<first 8 hex digits of its sha256>.pth`` and written atomically.
 
 Example:
-    python tools/model_converters/publish_model.py \
+    python tools/model_converters/publish_model.py \\
         work_dirs/inception_v3/epoch_100.pth inception_v3_in1k.pth
     # -> inception_v3_in1k-1a2b3c4d.pth
 """
 import argparse
 import sys
 
-from mmpre_inception.apis.cli import command_line
+from mmpre_inception.apis.cli import command_line, tool_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], epilog=__doc__.split('\n\n')[-1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(__doc__)
     parser.add_argument('in_file', help='checkpoint saved by the Runner')
     parser.add_argument('out_file', help='output path (sha256 prefix added)')
     parser.add_argument(

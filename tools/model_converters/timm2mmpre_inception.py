@@ -7,21 +7,19 @@ normalisation and resize for it (configs/timm/):
     gluon          -> configs/timm/inception_v3_timm_gluon_in1k.py
 
 Example:
-    python tools/model_converters/timm2mmpre_inception.py \
+    python tools/model_converters/timm2mmpre_inception.py \\
         inception_v3.tf_in1k.pth inception_v3_timm-tf_in1k.pth --variant tf
 """
 import argparse
 import sys
 
-from mmpre_inception.apis.cli import command_line
+from mmpre_inception.apis.cli import command_line, tool_parser
 
 VARIANTS = ('tv', 'tf', 'tf_adv', 'gluon')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], epilog=__doc__.split('\n\n', 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(__doc__)
     parser.add_argument('src',
                         help='timm state dict (.safetensors, .pth or .bin)')
     parser.add_argument('dst', help='output checkpoint')

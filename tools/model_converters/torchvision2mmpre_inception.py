@@ -4,19 +4,17 @@ The result evaluates with configs/inception_v3_8xb32_in1k.py (ImageNet
 mean/std): torchvision's ``transform_input`` step is folded into the stem.
 
 Example:
-    python tools/model_converters/torchvision2mmpre_inception.py \
+    python tools/model_converters/torchvision2mmpre_inception.py \\
         inception_v3_google-0cc3c7bd.pth inception_v3_tv_in1k.pth
 """
 import argparse
 import sys
 
-from mmpre_inception.apis.cli import command_line
+from mmpre_inception.apis.cli import command_line, tool_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], epilog=__doc__.split('\n\n')[-1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(__doc__)
     parser.add_argument('src', help='torchvision state dict (.pth)')
     parser.add_argument('dst', help='output checkpoint')
     parser.add_argument(

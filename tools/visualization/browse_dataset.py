@@ -9,8 +9,8 @@ as a training step runs it. ``PackInputs`` only converts, so it has no
 panel. Errors are one line on stderr, exit status 2.
 
 Example:
-    python tools/visualization/browse_dataset.py \
-        configs/inception_v3_8xb64_mixup_randaug_cos_in1k.py \
+    python tools/visualization/browse_dataset.py \\
+        configs/inception_v3_8xb64_mixup_randaug_cos_in1k.py \\
         --num-images 4 --out augmentations.png
 """
 import argparse

@@ -10,9 +10,9 @@ optional dependency: ``pip install grad-cam``. Errors are one line on
 stderr, exit status 2.
 
 Example:
-    python tools/visualization/vis_cam.py IMAGE \
-        configs/inception_v3_8xb32_in1k.py CKPT \
-        --target-layers backbone.Mixed_7c --method gradcam gradcam++ \
+    python tools/visualization/vis_cam.py IMAGE \\
+        configs/inception_v3_8xb32_in1k.py CKPT \\
+        --target-layers backbone.Mixed_7c --method gradcam gradcam++ \\
         --out cam.png
 """
 import argparse

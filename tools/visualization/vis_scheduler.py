@@ -8,8 +8,8 @@ The epoch length is the training set's size over the total batch
 training set to count it. Errors are one line on stderr, exit status 2.
 
 Example:
-    python tools/visualization/vis_scheduler.py \
-        configs/inception_v3_8xb32_in1k.py --dataset-size 1281167 \
+    python tools/visualization/vis_scheduler.py \\
+        configs/inception_v3_8xb32_in1k.py --dataset-size 1281167 \\
         --ngpus 8 --out lr.png
 """
 import argparse

@@ -12,7 +12,8 @@ from .unreadable_images_hook import UnreadableImagesHook
 
 __all__ = [
     'AtomicCheckpointHook', 'MMEngineSafeGlobalsHook', 'TrainValEMAHook',
-    'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteError', 'NonFiniteLossError',
+    'EpochSeedHook', 'FoldBatchNormHook', 'NonFiniteError',
+    'NonFiniteLossError',
     'NonFiniteLossHook', 'NonFiniteScoresError', 'NonFiniteScoresHook',
     'ProgressHook', 'StalledRankError', 'name_stalled_ranks',
     'RGBVisualizationHook', 'StopLoaderWorkersHook', 'UnreadableImagesHook'
