@@ -16,11 +16,16 @@ this counter intercepts the functions themselves (``F.conv2d``,
 it counts BatchNorm once per element and ReLU and pooling not at all.
 """
 import math
-from typing import Dict
+from typing import Dict, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.registry import DefaultScope
 from torch.overrides import TorchFunctionMode
+
+from mmpre_inception.checkpoint import AUX_CLASSIFIER_PREFIXES
+from mmpre_inception.registry import MODELS
+from mmpre_inception.utils import load_config
 
 _POOLS = {F.max_pool2d, F.avg_pool2d, F.adaptive_avg_pool2d,
           F.adaptive_max_pool2d, torch.max_pool2d, torch._C._nn.avg_pool2d,
@@ -87,3 +92,25 @@ def count_flops(model: torch.nn.Module, *inputs, **kwargs) -> Dict[str, int]:
     counts = dict(counter.counts)
     counts['total'] = sum(counts.values())
     return counts
+
+
+def count_inference_flops(config: str, height: int = 299,
+                          width: int = 299) -> Tuple[Dict[str, int], int]:
+    """FLOPs and parameters of a config's model at inference, per image;
+    the auxiliary classifier, which only training runs, is left out of
+    both (``tools/analysis_tools/get_flops.py``).
+
+    Returns:
+        tuple[dict, int]: :func:`count_flops`'s counts and the number of
+        parameters.
+
+    Raises:
+        ConfigError: The config cannot be read.
+    """
+    cfg = load_config(config)
+    with DefaultScope.overwrite_default_scope('mmpre_inception'):
+        model = MODELS.build(cfg.model).eval()
+    params = sum(p.numel() for name, p in model.named_parameters()
+                 if not name.startswith(AUX_CLASSIFIER_PREFIXES))
+    return count_flops(model, torch.zeros(1, 3, height, width),
+                       mode='tensor'), params

@@ -1,6 +1,6 @@
 from .annotations import (AnnotationError, check_annotation_file,
                           check_config_annotations,
-                          check_dataset_annotations)
+                          check_dataset_annotations, list_unreadable_images)
 from .imagenet import ImageNet
 from .loading import (LoadImageFromFileChecked, SkipUnreadableImages,
                       UnreadableImageError, collate_skipping_unreadable,
@@ -11,7 +11,7 @@ from .synthetic import SHAPES, make_synthetic_imagenet, render_image
 
 __all__ = [
     'AnnotationError', 'check_annotation_file', 'check_config_annotations',
-    'check_dataset_annotations',
+    'check_dataset_annotations', 'list_unreadable_images',
     'ImageNet', 'LoadImageFromFileChecked', 'SkipUnreadableImages',
     'UnreadableImageError', 'collate_skipping_unreadable', 'read_image',
     'PositionedCrop', 'SquareCrop', 'CentralCropResize',

@@ -8,25 +8,22 @@ against AVX-512, NCHW against channels-last) then differ by more than any
 fixed tolerance that would still catch a bug, and a tolerance tuned on one
 CPU fails on the next. So:
 
-* :func:`calibrate` measures every BatchNorm's statistics on the inputs
-  (``torch.optim.swa_utils.update_bn``, BatchNorm recalibration) and
-  scales the classifier to logits of a chosen spread (order 10, as a
-  trained network's). It also gives every BatchNorm a bias of 1: with bias
-  0, half of each layer's units are cut by the ReLU and a random Inception
-  V3 is chaotic, doubling float32 rounding errors every block (1e-4
-  relative at the logits, 50% in bfloat16); with bias 1 they stay near
-  3e-6, as in a trained network. And
+* :func:`~mmpre_inception.analysis.calibration.calibrate` measures every
+  BatchNorm's statistics on the inputs, gives every BatchNorm a bias of 1
+  and scales the classifier to logits of a chosen spread (order 10, as a
+  trained network's). And
 * :func:`assert_within_rounding` bounds the difference of two float32
   results by the reference's own distance from a float64 computation, so
   the tolerance is the rounding of this machine's kernels, never a number
   tuned until one machine passes.
 """
 import copy
-from typing import Callable, Dict, Optional
+from typing import Dict
 
 import torch
 from torch import nn
-from torch.optim.swa_utils import update_bn
+
+from mmpre_inception.analysis.calibration import calibrate  # noqa: F401
 
 FLOAT32_EPS = torch.finfo(torch.float32).eps
 BFLOAT16_EPS = torch.finfo(torch.bfloat16).eps
@@ -35,45 +32,6 @@ BFLOAT16_EPS = torch.finfo(torch.bfloat16).eps
 # 2δ (triangle inequality); another CPU's kernels (other blocking, other
 # vector width) can round up to twice as badly again: 4δ.
 KERNEL_FACTOR = 4.0
-
-
-@torch.no_grad()
-def calibrate(model: nn.Module,
-              inputs: torch.Tensor,
-              classifier: nn.Linear,
-              logit_std: float = 5.0,
-              forward: Optional[Callable] = None,
-              chunk: int = 8,
-              batchnorm_bias: float = 1.0) -> None:
-    """Make a random network well conditioned, in place: BatchNorm
-    statistics measured on ``inputs``, BatchNorm biases ``batchnorm_bias``
-    and logits with std ``logit_std``.
-
-    Args:
-        model (nn.Module): The network (left in eval mode).
-        inputs (Tensor): Images the statistics are measured on.
-        classifier (nn.Linear): The layer that produces the logits.
-        logit_std (float): Spread of the logits on ``inputs``.
-        forward (Callable, optional): ``forward(inputs) -> logits``;
-            defaults to ``model(inputs)``.
-        chunk (int): Images per statistics batch.
-        batchnorm_bias (float): Every BatchNorm's bias (shift after
-            normalisation).
-
-    Example:
-        >>> calibrate(model, images, model.head.fc)  # doctest: +SKIP
-    """
-    forward = forward or model
-    for module in model.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            module.bias.fill_(batchnorm_bias)
-    update_bn(list(inputs.split(chunk)), model)
-    model.eval()
-    logits = forward(inputs)
-    logits = logits[-1] if isinstance(logits, (tuple, list)) else logits
-    spread = (logits - classifier.bias).std()
-    classifier.weight.mul_(logit_std / spread)
-    classifier.bias.zero_()
 
 
 def relative_error(got: torch.Tensor, expected: torch.Tensor) -> float:

@@ -24,14 +24,14 @@ from typing import Dict, List
 
 import numpy as np
 
+from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.errors import ConfigError
+
 DEFAULT_KEYS = ['loss', 'loss_cls', 'loss_aux', 'lr', 'accuracy/top1']
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n\n', 1)[1])
+    parser = tool_parser(__doc__)
     tasks = parser.add_subparsers(dest='task', required=True)
     plot = tasks.add_parser('plot_curve', help='plot learning curves')
     plot.add_argument('json_logs', nargs='+')
@@ -77,7 +77,7 @@ def curve(log: Dict[str, List[dict]], key: str, x: str):
         return None
     by_epoch = bool(log['train']) and 'epoch' in log['train'][0]
     if x == 'epoch' and not by_epoch:
-        raise ValueError('--x epoch: this run is iteration-based (its log '
+        raise ConfigError('--x epoch: this run is iteration-based (its log '
                          'has no epochs); use --x iter')
     length = iters_per_epoch(log['train']) if by_epoch else 1
     # A training entry's `step` is the iteration; a validation entry's is
@@ -94,7 +94,7 @@ def plot_curves(logs: List[dict], labels: List[str], keys: List[str],
     """A figure with one panel per key found in any log.
 
     Raises:
-        ValueError: A named key is in no log.
+        ConfigError: A named key is in no log.
     """
     from mmpre_inception.analysis.figures import new_figure
     found = {}
@@ -105,12 +105,12 @@ def plot_curves(logs: List[dict], labels: List[str], keys: List[str],
                 logged = sorted({k for log in logs for part in log.values()
                                  for entry in part for k in entry} -
                                 {'step', 'epoch', 'iter'})
-                raise ValueError(f'--keys {key}: not in the logs; logged '
+                raise ConfigError(f'--keys {key}: not in the logs; logged '
                                  f'keys: {" ".join(logged)}')
             continue
         found[key] = curves
     if not found:
-        raise ValueError(f'none of {" ".join(keys)} is in the logs')
+        raise ConfigError(f'none of {" ".join(keys)} is in the logs')
     fig = new_figure(size)
     axes = fig.subplots(len(found), 1, sharex=True, squeeze=False)[:, 0]
     for ax, (key, curves) in zip(axes, found.items()):
@@ -142,37 +142,25 @@ def default_labels(paths: List[str]) -> List[str]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    for path in args.json_logs:
-        if not osp.isfile(path):
-            print(f'error: log not found: {path}', file=sys.stderr)
-            return 2
-        if not path.endswith('.json'):
-            print(f'error: {path}: give the JSON log '
-                  '(<work_dir>/<timestamp>/vis_data/<timestamp>.json)',
-                  file=sys.stderr)
-            return 2
-    from mmpretrain.utils import load_json_log
-    logs = [load_json_log(path) for path in args.json_logs]
-    if args.task == 'cal_train_time':
-        # mmpretrain's implementation, called from its installed tools.
-        from mmpre_inception.analysis import mmpretrain_tool
-        mmpretrain_tool('analysis_tools/analyze_logs.py').cal_train_time(
-            logs, args)
-        return 0
-    labels = args.legend or default_labels(args.json_logs)
-    from mmpre_inception.analysis.figures import save_png
-    try:
+    with command_line() as outcome:
+        from mmpre_inception.analysis.figures import save_png
+        from mmpre_inception.analysis.logs import load_json_logs
+        logs = load_json_logs(args.json_logs)
+        if args.task == 'cal_train_time':
+            # mmpretrain's implementation, called from its installed tools.
+            from mmpre_inception.analysis import mmpretrain_tool
+            mmpretrain_tool('analysis_tools/analyze_logs.py').cal_train_time(
+                logs, args)
+            return 0
+        labels = args.legend or default_labels(args.json_logs)
         if len(labels) != len(logs):
-            raise ValueError(f'--legend: give one label per log '
-                             f'({len(logs)}), not {len(labels)}')
+            raise ConfigError(f'--legend: give one label per log '
+                              f'({len(logs)}), not {len(labels)}')
         fig = plot_curves(logs, labels, args.keys, args.x, args.size,
                           args.title, keys_named=args.keys != DEFAULT_KEYS)
-    except ValueError as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    save_png(fig, args.out)
-    print(f'Curves: {args.out}')
-    return 0
+        save_png(fig, args.out)
+        print(f'Curves: {args.out}')
+    return outcome.status
 
 
 if __name__ == '__main__':

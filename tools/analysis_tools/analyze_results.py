@@ -16,20 +16,18 @@ Example:
         --config configs/inception_v3_8xb32_in1k.py --out-dir galleries
 """
 import argparse
-import json
 import math
-import os
 import os.path as osp
 import sys
 
 import numpy as np
 
+from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.errors import ConfigError
+
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n\n', 1)[1])
+    parser = tool_parser(__doc__)
     parser.add_argument('pkl_results', help='a tools/test.py --out file')
     parser.add_argument('--config', help='for the class names')
     parser.add_argument('--out-dir', required=True)
@@ -93,7 +91,7 @@ def gallery(predictions: dict, indices, names, title: str, columns: int,
     for ax, index in zip(axes, indices):
         path = image_path(predictions['img_paths'][index], data_root)
         if not osp.isfile(path):
-            raise ValueError(
+            raise ConfigError(
                 f'image not found: {path!r} (sample {index}); run where '
                 'tools/test.py ran or give --data-root')
         ax.imshow(mmcv.imread(path, channel_order='rgb'))
@@ -108,41 +106,33 @@ def gallery(predictions: dict, indices, names, title: str, columns: int,
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmpre_inception import register_all_modules
-    from mmpre_inception.analysis.figures import save_png
-    from mmpre_inception.analysis.predictions import (class_names,
-                                                      load_predictions)
-    from mmpre_inception.utils import ConfigError, load_config
-    register_all_modules(init_default_scope=False)
-    try:
+    with command_line() as outcome:
+        from mmpre_inception import register_all_modules
+        from mmpre_inception.analysis.figures import save_png
+        from mmpre_inception.analysis.predictions import (class_names,
+                                                          load_predictions)
+        from mmpre_inception.apis import load_config
+        from mmpre_inception.evaluation import write_json
+        register_all_modules(init_default_scope=False)
         if args.topk < 1 or args.columns < 1:
-            raise ValueError('--topk and --columns: give 1 or more')
+            raise ConfigError('--topk and --columns: give 1 or more')
         predictions = load_predictions(args.pkl_results)
         cfg = load_config(args.config) if args.config else None
         names = class_names(cfg, predictions['scores'].shape[1])
         chosen = select(predictions, args.topk)
-        figures = {
-            kind: gallery(predictions, chosen[kind], names,
-                          f'most confident {kind}s '
-                          f'({len(chosen[kind])} shown)', args.columns,
-                          args.size, args.data_root)
-            for kind in ('success', 'failure')
-        }
-    except (ConfigError, ValueError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    os.makedirs(args.out_dir, exist_ok=True)
-    listing = {}
-    for kind, fig in figures.items():
-        save_png(fig, osp.join(args.out_dir, f'{kind}.png'))
-        listing[kind] = [describe(predictions, index, names)
-                         for index in chosen[kind]]
-    with open(osp.join(args.out_dir, 'galleries.json'), 'w') as f:
-        json.dump(listing, f, indent=2)
-    print(f'{len(listing["success"])} successes and '
-          f'{len(listing["failure"])} failures shown: {args.out_dir}/'
-          '{success,failure}.png, galleries.json')
-    return 0
+        listing = {}
+        for kind in ('success', 'failure'):
+            fig = gallery(predictions, chosen[kind], names,
+                          f'most confident {kind}s ({len(chosen[kind])} '
+                          'shown)', args.columns, args.size, args.data_root)
+            save_png(fig, osp.join(args.out_dir, f'{kind}.png'))
+            listing[kind] = [describe(predictions, index, names)
+                             for index in chosen[kind]]
+        write_json(listing, osp.join(args.out_dir, 'galleries.json'))
+        print(f'{len(listing["success"])} successes and '
+              f'{len(listing["failure"])} failures shown: {args.out_dir}/'
+              '{success,failure}.png, galleries.json')
+    return outcome.status
 
 
 if __name__ == '__main__':

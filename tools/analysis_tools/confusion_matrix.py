@@ -16,18 +16,17 @@ Example:
 """
 import argparse
 import csv
-import os
-import os.path as osp
+import io
 import sys
 
 import numpy as np
 
+from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.errors import ConfigError
+
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n\n', 1)[1])
+    parser = tool_parser(__doc__)
     parser.add_argument('pkl_results', help='a tools/test.py --out file')
     parser.add_argument('--config', help='for the class names')
     parser.add_argument('--out', required=True, help='PNG to write')
@@ -78,29 +77,29 @@ def plot_matrix(matrix: np.ndarray, names, classes: np.ndarray,
 
 
 def write_csv(matrix: np.ndarray, names, path: str) -> None:
-    partial = f'{path}.partial'
-    with open(partial, 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['true \\ predicted'] + list(names))
-        for name, row in zip(names, matrix):
-            writer.writerow([name] + [int(value) for value in row])
-    os.replace(partial, path)
+    from mmpre_inception.checkpoint import write_atomically
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(['true \\ predicted'] + list(names))
+    for name, row in zip(names, matrix):
+        writer.writerow([name] + [int(value) for value in row])
+    write_atomically(text.getvalue().encode(), path)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmpretrain.evaluation import ConfusionMatrix
+    with command_line() as outcome:
+        from mmpretrain.evaluation import ConfusionMatrix
 
-    from mmpre_inception import register_all_modules
-    from mmpre_inception.analysis.figures import save_png
-    from mmpre_inception.analysis.predictions import (class_names,
-                                                      load_predictions)
-    from mmpre_inception.utils import ConfigError, load_config
-    register_all_modules(init_default_scope=False)
-    try:
+        from mmpre_inception import register_all_modules
+        from mmpre_inception.analysis.figures import save_png
+        from mmpre_inception.analysis.predictions import (class_names,
+                                                          load_predictions)
+        from mmpre_inception.apis import load_config
+        register_all_modules(init_default_scope=False)
         if args.max_classes < 1:
-            raise ValueError(f'--max-classes {args.max_classes}: give 1 or '
-                             'more')
+            raise ConfigError(f'--max-classes {args.max_classes}: give 1 or '
+                              'more')
         predictions = load_predictions(args.pkl_results)
         cfg = load_config(args.config) if args.config else None
         num_classes = predictions['scores'].shape[1]
@@ -111,21 +110,18 @@ def main(argv=None) -> int:
         fig = plot_matrix(matrix, names,
                           shown_classes(matrix, args.max_classes),
                           args.normalize, args.size)
-    except (ConfigError, ValueError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    save_png(fig, args.out)
-    print(f'Confusion matrix: {args.out}')
-    if args.out_matrix:
-        os.makedirs(osp.dirname(osp.abspath(args.out_matrix)), exist_ok=True)
-        write_csv(matrix, names, args.out_matrix)
-        print(f'Counts: {args.out_matrix}')
-    correct = int(np.trace(matrix))
-    confused = ', '.join(f'{names[t]} as {names[p]} ({int(matrix[t, p])})'
-                         for t, p in most_confused(matrix, 3))
-    print(f'{correct} of {int(matrix.sum())} correct; most confused: '
-          f'{confused or "none"}')
-    return 0
+        save_png(fig, args.out)
+        print(f'Confusion matrix: {args.out}')
+        if args.out_matrix:
+            write_csv(matrix, names, args.out_matrix)
+            print(f'Counts: {args.out_matrix}')
+        correct = int(np.trace(matrix))
+        confused = ', '.join(
+            f'{names[t]} as {names[p]} ({int(matrix[t, p])})'
+            for t, p in most_confused(matrix, 3))
+        print(f'{correct} of {int(matrix.sum())} correct; most confused: '
+              f'{confused or "none"}')
+    return outcome.status
 
 
 def most_confused(matrix: np.ndarray, count: int):

@@ -10,46 +10,32 @@ Example:
 import argparse
 import sys
 
-from mmpre_inception.utils import silence_known_warnings
+from mmpre_inception.apis.cli import command_line, positive_int, tool_parser
 
-silence_known_warnings()  # before mmcv and mmpretrain warn on import
 
-import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.registry import DefaultScope  # noqa: E402
-
-from mmpre_inception.analysis import count_flops  # noqa: E402
-from mmpre_inception.registry import MODELS  # noqa: E402
-from mmpre_inception.utils import ConfigError, load_config  # noqa: E402
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = tool_parser(__doc__)
+    parser.add_argument('config')
+    parser.add_argument('--shape', type=positive_int, nargs='+',
+                        default=[299],
+                        help='input size: one value, or height and width')
+    return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('--shape', type=int, nargs='+', default=[299],
-                        help='input size: one value, or height and width')
-    args = parser.parse_args(argv)
-    try:
-        cfg: Config = load_config(args.config)
-    except ConfigError as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    height, width = (args.shape * 2)[:2]
-    with DefaultScope.overwrite_default_scope('mmpre_inception'):
-        model = MODELS.build(cfg.model).eval()
-    inference_params = sum(
-        p.numel() for name, p in model.named_parameters()
-        if not name.startswith('head.AuxLogits.'))
-    counts = count_flops(model, torch.zeros(1, 3, height, width),
-                         mode='tensor')
-    print(f'Input shape: (3, {height}, {width})')
-    print(f'FLOPs: {counts["total"] / 1e9:.2f} G ({counts["total"]:,}; '
-          'mmcv 1.x rules: conv, fc, BatchNorm, ReLU, pooling)')
-    print('  ' + ', '.join(f'{kind} {value:,}' for kind, value in
-                           counts.items() if kind != 'total'))
-    print(f'Params: {inference_params / 1e6:.2f} M ({inference_params:,}; '
-          'without the auxiliary classifier)')
-    return 0
+    args = parse_args(argv)
+    with command_line() as outcome:
+        from mmpre_inception.analysis import count_inference_flops
+        height, width = (args.shape * 2)[:2]
+        counts, params = count_inference_flops(args.config, height, width)
+        print(f'Input shape: (3, {height}, {width})')
+        print(f'FLOPs: {counts["total"] / 1e9:.2f} G ({counts["total"]:,}; '
+              'mmcv 1.x rules: conv, fc, BatchNorm, ReLU, pooling)')
+        print('  ' + ', '.join(f'{kind} {value:,}' for kind, value in
+                               counts.items() if kind != 'total'))
+        print(f'Params: {params / 1e6:.2f} M ({params:,}; without the '
+              'auxiliary classifier)')
+    return outcome.status
 
 
 if __name__ == '__main__':

@@ -16,29 +16,15 @@ import argparse
 import os.path as osp
 import sys
 
-from mmpre_inception.utils import silence_known_warnings
-
-silence_known_warnings()  # before mmcv and mmpretrain warn on import
-
-import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.dataset import Compose, pseudo_collate  # noqa: E402
-from mmengine.registry import DefaultScope  # noqa: E402
-
-from mmpre_inception.analysis import (  # noqa: E402
-    build_mmpretrain_classifier, mmpretrain_inception_config_path)
-from mmpre_inception.checkpoint import save_checkpoint_atomically  # noqa: E402
-from mmpre_inception.datasets import (  # noqa: E402
-    AnnotationError, check_annotation_file)
-
+from mmpre_inception.apis.cli import command_line, positive_int, tool_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tool_parser(__doc__)
     parser.add_argument('data_root',
                         help='ImageNet-layout folder (meta/val.txt, val/)')
     parser.add_argument('out', help='checkpoint to write')
-    parser.add_argument('--images', type=int, default=64,
+    parser.add_argument('--images', type=positive_int, default=64,
                         help='images to measure the BatchNorm statistics on')
     parser.add_argument('--logit-std', type=float, default=3.0,
                         help='standard deviation of the logits')
@@ -49,6 +35,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 def load_images(data_root: str, count: int, pipeline_cfg) -> dict:
     """The first ``count`` images of ``meta/val.txt``, through
     ``pipeline_cfg``; a bad annotation file raises AnnotationError."""
+    from mmengine.dataset import Compose, pseudo_collate
+    from mmengine.registry import DefaultScope
+
+    from mmpre_inception.datasets import (AnnotationError,
+                                          check_annotation_file)
     ann_file = osp.join(data_root, 'meta', 'val.txt')
     if check_annotation_file(ann_file, osp.join(data_root, 'val')) == 0:
         raise AnnotationError(f'{ann_file}: no images listed')
@@ -62,48 +53,35 @@ def load_images(data_root: str, count: int, pipeline_cfg) -> dict:
         ])
 
 
-@torch.no_grad()
-def calibrate(model, batch: dict, logit_std: float) -> torch.Tensor:
-    """Set every BatchNorm's running statistics to those of ``batch`` and
-    scale the classifier to ``logit_std``; returns the logits."""
-    for module in model.modules():
-        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-            module.reset_running_stats()
-            module.momentum = None  # a plain average over the batches
-    inputs = model.data_preprocessor(batch)['inputs']
-    model.train()
-    for chunk in inputs.split(16):
-        model(chunk, mode='tensor')
-    model.eval()
-    fc = model.backbone.fc
-    logits = model(inputs, mode='tensor')
-    scale = logit_std / (logits - fc.bias).std()
-    fc.weight.mul_(scale)
-    fc.bias.zero_()
-    return model(inputs, mode='tensor')
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    torch.manual_seed(args.seed)
-    cfg = Config.fromfile(mmpretrain_inception_config_path())
-    model = build_mmpretrain_classifier(cfg)
-    model.init_weights()
-    try:
+    with command_line() as outcome:
+        import torch
+        from mmengine.config import Config
+
+        from mmpre_inception.analysis import (
+            build_mmpretrain_classifier, mmpretrain_inception_config_path)
+        from mmpre_inception.analysis.calibration import calibrate
+        from mmpre_inception.checkpoint import save_checkpoint_atomically
+        torch.manual_seed(args.seed)
+        cfg = Config.fromfile(mmpretrain_inception_config_path())
+        model = build_mmpretrain_classifier(cfg)
+        model.init_weights()
         batch = load_images(args.data_root, args.images, cfg.test_pipeline)
-    except AnnotationError as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    logits = calibrate(model, batch, args.logit_std)
-    top1 = logits.softmax(1).max(1).values
-    save_checkpoint_atomically(
-        model.state_dict(), args.out,
-        meta=dict(note='random weights, BatchNorm statistics measured on '
-                  f'{len(top1)} images of {args.data_root}; not trained',
-                  seed=args.seed))
-    print(f'wrote {args.out}: logit std {logits.std():.2f}, top-1 scores '
-          f'{top1.min():.3f}..{top1.max():.3f} on {len(top1)} images')
-    return 0
+        inputs = model.data_preprocessor(batch)['inputs']
+        logits = calibrate(
+            model, inputs, model.backbone.fc, args.logit_std, chunk=16,
+            forward=lambda x: model(x, mode='tensor'), batchnorm_bias=None)
+        top1 = logits.softmax(1).max(1).values
+        save_checkpoint_atomically(
+            model.state_dict(), args.out,
+            meta=dict(note='random weights, BatchNorm statistics measured '
+                      f'on {len(top1)} images of {args.data_root}; not '
+                      'trained', seed=args.seed))
+        print(f'wrote {args.out}: logit std {logits.std():.2f}, top-1 '
+              f'scores {top1.min():.3f}..{top1.max():.3f} on {len(top1)} '
+              'images')
+    return outcome.status
 
 
 if __name__ == '__main__':

@@ -10,9 +10,11 @@ import sys
 
 from mmengine.config import DictAction
 
+from mmpre_inception.apis.cli import command_line, tool_parser
+
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tool_parser(__doc__)
     parser.add_argument('config', help='config file')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
@@ -22,14 +24,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmpre_inception.utils import ConfigError, load_config
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-    except ConfigError as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    print(cfg.pretty_text)
-    return 0
+    with command_line() as outcome:
+        from mmpre_inception.apis import load_config
+        print(load_config(args.config, args.cfg_options).pretty_text)
+    return outcome.status
 
 
 if __name__ == '__main__':

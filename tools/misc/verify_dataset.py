@@ -16,9 +16,11 @@ import sys
 
 from mmengine.config import DictAction
 
+from mmpre_inception.apis.cli import command_line, tool_parser
+
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tool_parser(__doc__)
     parser.add_argument('config', help='config file')
     parser.add_argument('--split', choices=['train', 'val', 'test'],
                         default='train',
@@ -34,45 +36,30 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmengine.registry import DefaultScope
-
-    from mmpre_inception import register_all_modules
-    from mmpre_inception.datasets import (AnnotationError,
-                                          UnreadableImageError,
-                                          check_config_annotations,
-                                          read_image)
-    from mmpre_inception.registry import DATASETS
-    from mmpre_inception.utils import ConfigError, load_config
-    loader = f'{args.split}_dataloader'
-    try:
+    with command_line() as outcome:
+        from mmpre_inception import register_all_modules
+        from mmpre_inception.apis import ConfigError, load_config
+        from mmpre_inception.datasets import (check_config_annotations,
+                                              list_unreadable_images)
+        loader = f'{args.split}_dataloader'
         cfg = load_config(args.config, args.cfg_options)
         if not cfg.get(loader):
             raise ConfigError(f'{args.config} has no {loader}')
         # the listed images may be missing: each is reported below
         check_config_annotations(cfg, (loader, ), missing_images_ok=True)
-    except (ConfigError, AnnotationError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    register_all_modules()
-    dataset_cfg = dict(cfg[loader].dataset, pipeline=[])
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-        dataset = DATASETS.build(dataset_cfg)
-    broken = []
-    for index in range(len(dataset)):
-        path = dataset.get_data_info(index)['img_path']
-        try:
-            read_image(path)
-        except UnreadableImageError as error:
-            broken.append(str(error))  # 'cannot read image PATH: why'
-    for line in broken:
-        print(line)
-    if args.out:
-        with open(args.out, 'w') as f:
-            f.writelines(line + '\n' for line in broken)
-    print(f'{len(dataset) - len(broken)} of {len(dataset)} images open; '
-          f'{len(broken)} do not' + (f' (listed in {args.out})'
-                                     if args.out and broken else ''))
-    return 1 if broken else 0
+        register_all_modules(init_default_scope=False)
+        total, broken = list_unreadable_images(cfg, loader)
+        for line in broken:
+            print(line)
+        if args.out:
+            from mmpre_inception.checkpoint import write_atomically
+            write_atomically(''.join(line + '\n' for line in broken).encode(),
+                             args.out)
+        print(f'{total - len(broken)} of {total} images open; {len(broken)} '
+              'do not' + (f' (listed in {args.out})' if args.out and broken
+                          else ''))
+        outcome.status = 1 if broken else 0
+    return outcome.status
 
 
 if __name__ == '__main__':

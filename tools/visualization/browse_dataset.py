@@ -20,12 +20,12 @@ import sys
 import numpy as np
 from mmengine.config import DictAction
 
+from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.errors import ConfigError
+
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n\n', 1)[1])
+    parser = tool_parser(__doc__)
     parser.add_argument('config')
     parser.add_argument('--num-images', type=int, default=4)
     parser.add_argument('--seed', type=int, default=0,
@@ -144,33 +144,29 @@ def plot_grid(browsed: dict, names, size):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmpre_inception import register_all_modules
-    from mmpre_inception.analysis.figures import save_png
-    from mmpre_inception.analysis.predictions import class_names
-    from mmpre_inception.utils import ConfigError, load_config
-    register_all_modules(init_default_scope=False)
-    try:
+    with command_line() as outcome:
+        from mmpre_inception import register_all_modules
+        from mmpre_inception.analysis.figures import save_png
+        from mmpre_inception.analysis.predictions import class_names
+        from mmpre_inception.apis import load_config
+        register_all_modules(init_default_scope=False)
         if args.num_images < 1:
-            raise ValueError(f'--num-images {args.num_images}: give 1 or '
-                             'more')
+            raise ConfigError(f'--num-images {args.num_images}: give 1 or '
+                              'more')
         cfg = load_config(args.config, args.cfg_options)
         try:
             browsed = browse(cfg, args.num_images, args.seed)
-        except (FileNotFoundError, OSError) as error:
-            raise ValueError(
+        except OSError as error:
+            raise ConfigError(
                 f'{args.config}: cannot read the training set ({error}); '
                 'point train_dataloader.dataset.data_root at it with '
                 '--cfg-options') from error
         names = class_names(cfg, cfg.model.head.num_classes,
                             'train_dataloader')
-        fig = plot_grid(browsed, names, args.size)
-    except (ConfigError, ValueError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    save_png(fig, args.out)
-    print(f'{len(browsed["images"])} images x {len(browsed["steps"])} '
-          f'steps ({", ".join(browsed["steps"])}): {args.out}')
-    return 0
+        save_png(plot_grid(browsed, names, args.size), args.out)
+        print(f'{len(browsed["images"])} images x {len(browsed["steps"])} '
+              f'steps ({", ".join(browsed["steps"])}): {args.out}')
+    return outcome.status
 
 
 if __name__ == '__main__':

@@ -16,11 +16,13 @@ Example:
         --out cam.png
 """
 import argparse
-import os.path as osp
 import sys
 
 import numpy as np
 from mmengine.config import DictAction
+
+from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.errors import ConfigError
 
 # --method names -> pytorch_grad_cam class names.
 METHODS = {
@@ -35,10 +37,7 @@ METHODS = {
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n\n', 1)[1])
+    parser = tool_parser(__doc__)
     parser.add_argument('img')
     parser.add_argument('config')
     parser.add_argument('checkpoint', nargs='?',
@@ -65,7 +64,7 @@ def find_layers(model, names):
     missing = [name for name in names if name not in modules]
     if missing:
         stages = [name for name, _ in model.backbone.named_children()]
-        raise ValueError(
+        raise ConfigError(
             f'--target-layers {missing[0]}: no such module; the backbone\'s '
             f'stages are backbone.{", backbone.".join(stages)}')
     return [modules[name] for name in names]
@@ -100,7 +99,7 @@ def class_activation_maps(model, inputs, layers, methods, category=None):
     if category is None:
         category = int(probabilities.argmax())
     elif not 0 <= category < len(probabilities):
-        raise ValueError(f'--target-category {category}: the model has '
+        raise ConfigError(f'--target-category {category}: the model has '
                          f'{len(probabilities)} classes')
 
     class Logits(torch.nn.Module):
@@ -123,7 +122,7 @@ def class_activation_maps(model, inputs, layers, methods, category=None):
             spatial = cam.activations_and_grads.activations[0].shape[-2:]
         if maps[method].max() == maps[method].min():
             # Seen with the last stages on small inputs: a 1x1 output.
-            raise ValueError(
+            raise ConfigError(
                 f'the {method} map is constant: the target layer gives '
                 f'{spatial[0]}x{spatial[1]} activations for this '
                 f'{inputs.shape[-2]}x{inputs.shape[-1]} input, or its '
@@ -153,41 +152,38 @@ def strip(image: np.ndarray, maps: dict, labels,
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        import pytorch_grad_cam  # noqa: F401
-    except ImportError:
-        print('error: vis_cam.py needs the grad-cam package: pip install '
-              'grad-cam (see requirements/optional.txt)', file=sys.stderr)
-        return 2
-    from mmpre_inception import register_all_modules
-    from mmpre_inception.analysis.figures import save_png
-    from mmpre_inception.analysis.predictions import class_names
-    from mmpre_inception.apis import init_model
-    from mmpre_inception.checkpoint import CheckpointError
-    from mmpre_inception.utils import ConfigError, load_config
-    register_all_modules(init_default_scope=False)
-    try:
-        if not osp.isfile(args.img):
-            raise ValueError(f'image not found: {args.img}')
-        if args.checkpoint and not osp.isfile(args.checkpoint):
-            raise ValueError(f'checkpoint not found: {args.checkpoint}')
+    with command_line() as outcome:
+        try:
+            import pytorch_grad_cam  # noqa: F401
+        except ImportError:
+            raise ConfigError('vis_cam.py needs the grad-cam package: pip '
+                              'install grad-cam (see '
+                              'requirements/optional.txt)') from None
+        from mmpre_inception import register_all_modules
+        from mmpre_inception.analysis.figures import save_png
+        from mmpre_inception.analysis.predictions import class_names
+        from mmpre_inception.apis import (check_file_exists, init_model,
+                                          load_config)
+        register_all_modules(init_default_scope=False)
+        check_file_exists(args.img, 'image')
+        if args.checkpoint:
+            check_file_exists(args.checkpoint, 'checkpoint')
         cfg = load_config(args.config, args.cfg_options)
         model = init_model(cfg, args.checkpoint)
         layers = find_layers(model, args.target_layers)
         inputs, image = network_input(model, cfg, args.img)
         maps, category, score = class_activation_maps(
             model, inputs, layers, args.method, args.target_category)
-    except (ConfigError, CheckpointError, ValueError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    name = class_names(cfg, model.head.num_classes)[category]
-    stages = ','.join(layer.split('.')[-1] for layer in args.target_layers)
-    labels = [f'{name} {score:.2f}'] + [f'{method}, {stages}'
-                                        for method in maps]
-    save_png(strip(image, maps, labels, args.display_size), args.out)
-    print(f'class {category} ({name}, score {score:.3f}); '
-          f'{", ".join(maps)} at {", ".join(args.target_layers)}: {args.out}')
-    return 0
+        name = class_names(cfg, model.head.num_classes)[category]
+        stages = ','.join(layer.split('.')[-1] for layer in
+                          args.target_layers)
+        labels = [f'{name} {score:.2f}'] + [f'{method}, {stages}'
+                                            for method in maps]
+        save_png(strip(image, maps, labels, args.display_size), args.out)
+        print(f'class {category} ({name}, score {score:.3f}); '
+              f'{", ".join(maps)} at {", ".join(args.target_layers)}: '
+              f'{args.out}')
+    return outcome.status
 
 
 if __name__ == '__main__':

@@ -21,12 +21,12 @@ import warnings
 import numpy as np
 from mmengine.config import DictAction
 
+from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.errors import ConfigError
+
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n\n', 1)[1])
+    parser = tool_parser(__doc__)
     parser.add_argument('config')
     parser.add_argument('--dataset-size', type=int,
                         help='training images (default: count the config\'s '
@@ -120,7 +120,7 @@ def plot_schedule(schedule: dict, x: str, size: str, title=None):
     steps = np.arange(len(schedule['lr']), dtype=float)
     if x == 'epoch':
         if schedule['epoch_length'] is None:
-            raise ValueError('--x epoch: this run is iteration-based; '
+            raise ConfigError('--x epoch: this run is iteration-based; '
                              'use --x iter')
         steps /= schedule['epoch_length']
     fig = new_figure(size)
@@ -147,22 +147,22 @@ def dataset_size(cfg) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from mmpre_inception import register_all_modules
-    from mmpre_inception.analysis.figures import save_png
-    from mmpre_inception.utils import ConfigError, load_config
-    register_all_modules(init_default_scope=False)
-    try:
+    with command_line() as outcome:
+        from mmpre_inception import register_all_modules
+        from mmpre_inception.analysis.figures import save_png
+        from mmpre_inception.apis import load_config
+        register_all_modules(init_default_scope=False)
         cfg = load_config(args.config, args.cfg_options)
         if args.auto_scale_lr:
             cfg.auto_scale_lr.enable = True  # what tools/train.py sets
         if args.ngpus < 1:
-            raise ValueError(f'--ngpus {args.ngpus}: give 1 or more')
+            raise ConfigError(f'--ngpus {args.ngpus}: give 1 or more')
         size = args.dataset_size
         if size is None:
             try:
                 size = dataset_size(cfg)
-            except Exception as error:
-                raise ValueError(
+            except Exception as error:  # any way the data set is not there
+                raise ConfigError(
                     f'cannot count the training set of {args.config} '
                     f'({str(error).splitlines()[0]}); give --dataset-size '
                     '(ImageNet-1k: 1281167)') from error
@@ -170,15 +170,13 @@ def main(argv=None) -> int:
         epoch_length = math.ceil(size / batch)
         schedule = simulate(cfg, epoch_length, batch)
         fig = plot_schedule(schedule, args.x, args.size, args.title)
-    except (ConfigError, ValueError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    save_png(fig, args.out)
-    lr = schedule['lr']
-    print(f'{len(lr)} iterations ({epoch_length} per epoch); learning rate '
-          f'{lr[0]:.4g} first, {lr.max():.4g} highest, {lr[-1]:.4g} last')
-    print(f'Schedule: {args.out}')
-    return 0
+        save_png(fig, args.out)
+        lr = schedule['lr']
+        print(f'{len(lr)} iterations ({epoch_length} per epoch); learning '
+              f'rate {lr[0]:.4g} first, {lr.max():.4g} highest, '
+              f'{lr[-1]:.4g} last')
+        print(f'Schedule: {args.out}')
+    return outcome.status
 
 
 if __name__ == '__main__':
