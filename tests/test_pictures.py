@@ -28,8 +28,10 @@ def png_size(path) -> tuple:
         return image.size
 
 
-def one_line_error(result, start: str) -> None:
-    assert result.returncode == 2
+def one_line_error(result, start: str, status: int = 2) -> None:
+    """One ``error:`` line with ``status``: 2 for what was typed, 1 for a
+    file's content (mmpre_inception.errors.EXIT_STATUS)."""
+    assert result.returncode == status
     assert result.stderr.strip().splitlines()[-1].startswith(start), \
         result.stderr[-1000:]
 
@@ -248,7 +250,7 @@ def test_result_tools_name_a_bad_file(tmp_path):
                            str(tmp_path / 'bad.pkl'), *extra,
                            cwd=REPO)
         one_line_error(result, f'error: {tmp_path}/bad.pkl: not a '
-                       'tools/test.py --out file')
+                       'tools/test.py --out file', status=1)
 
 
 # --- browse_dataset.py ---

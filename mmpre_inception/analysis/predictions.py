@@ -1,6 +1,6 @@
 """Reading a ``tools/test.py --out`` file and the class names that go with
 it, for the tools that analyse saved predictions."""
-from typing import List, Optional
+from typing import List
 
 import torch
 
@@ -38,9 +38,9 @@ def load_predictions(path: str) -> dict:
 
 def class_names(cfg, num_classes: int,
                 loader: str = 'test_dataloader') -> List[str]:
-    """The class names of ``cfg``'s ``loader`` data set, without building
-    it: its ``metainfo.classes``, else its type's ``METAINFO`` (mmpretrain's
-    ImageNet has the 1000 names), else the class indices.
+    """The class names of ``cfg``'s ``loader`` data set
+    (:func:`~mmpre_inception.datasets.config_class_names`), else the class
+    indices; ImageNet's synonyms ('tench, Tinca tinca') cut to the first.
 
     Args:
         cfg (Config, optional): A config, or None for indices.
@@ -50,17 +50,8 @@ def class_names(cfg, num_classes: int,
     Returns:
         list[str]: ``num_classes`` names.
     """
-    names: Optional[list] = None
-    if cfg is not None and cfg.get(loader):
-        dataset = cfg[loader].dataset
-        names = (dataset.get('metainfo') or {}).get('classes')
-        if names is None:
-            dataset_type = dataset.type
-            if isinstance(dataset_type, str):
-                from mmpre_inception.registry import DATASETS
-                dataset_type = DATASETS.get(dataset_type)
-            names = getattr(dataset_type, 'METAINFO', {}).get('classes')
+    from mmpre_inception.datasets import config_class_names
+    names = config_class_names(cfg, loader) if cfg is not None else None
     if names is None or len(names) != num_classes:
         return [str(index) for index in range(num_classes)]
-    # ImageNet's names list synonyms ('tench, Tinca tinca'): keep the first.
     return [str(name).split(',')[0] for name in names]

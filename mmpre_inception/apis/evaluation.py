@@ -9,6 +9,7 @@ from mmengine.config import Config
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
+from mmpre_inception.checkpoint import read_checkpoint
 from mmpre_inception.datasets import check_config_annotations
 from mmpre_inception.engine import enable_skip_unreadable
 from mmpre_inception.evaluation import (AtomicDumpResults, CollectScores,
@@ -91,10 +92,12 @@ def use_test_time_augmentation(cfg: Config) -> None:
 def prepare_test_config(cfg: Config, tta: bool = False,
                         skip_unreadable: bool = False) -> Config:
     """The config of a test run: ``--tta`` and ``--skip-unreadable``
-    applied, then checked against this machine and its annotation files.
+    applied, then checked against this machine, its annotation files and
+    its ``load_from`` checkpoint (read; the Runner checks the fit).
 
     Raises:
-        ConfigError, AnnotationError: Naming the key or file at fault.
+        ConfigError, AnnotationError, CheckpointError: Naming the key or
+            file at fault.
     """
     if tta:
         use_test_time_augmentation(cfg)
@@ -104,6 +107,11 @@ def prepare_test_config(cfg: Config, tta: bool = False,
     check_writable(cfg.work_dir, f'--work-dir {cfg.work_dir}')
     check_config_annotations(cfg, ('test_dataloader', ),
                              missing_images_ok=skip_unreadable)
+    if cfg.get('load_from'):
+        # Read now, so that a bad file is named before anything is built
+        # (and before an ensemble's first members run); the Runner reads
+        # it again and checks that it fits the model.
+        read_checkpoint(cfg.load_from)
     return cfg
 
 

@@ -9,7 +9,8 @@ from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 
-from mmpre_inception.checkpoint import load_checked_weights
+from mmpre_inception.checkpoint import load_checked_weights, read_checkpoint
+from mmpre_inception.datasets import config_class_names
 from mmpre_inception.registry import MODELS
 from mmpre_inception.utils import ConfigError, load_config
 
@@ -54,12 +55,14 @@ def init_model(config: Union[str, Config],
     check_device(device)
     cfg = load_config(str(config)) if isinstance(
         config, (str, os.PathLike)) else config
+    # Read before building: a bad file is named without the wait.
+    loaded = read_checkpoint(checkpoint) if checkpoint else None
     with DefaultScope.overwrite_default_scope('mmpre_inception'):
         model = MODELS.build(
             dict(cfg.model, data_preprocessor=cfg.get('data_preprocessor')))
     meta = {}
     if checkpoint:
-        meta = load_checked_weights(model, checkpoint).get('meta') or {}
+        meta = load_checked_weights(model, checkpoint, loaded)['meta']
     else:
         model.init_weights()
     model.cfg, model.checkpoint_meta = cfg, meta
@@ -86,7 +89,7 @@ class ImagePredictor:
     The checkpoint is read with the safe loader and must fit the model (the
     auxiliary classifier may be missing). Class names come from the
     checkpoint's ``meta['dataset_meta']['classes']`` (written by training),
-    else ImageNet's for 1000 classes.
+    else the config's test set, else ImageNet's for 1000 classes.
 
     Args:
         config (str | Config): Config file or object; its test pipeline and
@@ -112,9 +115,14 @@ class ImagePredictor:
         with DefaultScope.overwrite_default_scope('mmpre_inception'):
             self._load_pipeline = Compose(steps)
             self._array_pipeline = Compose(steps[1:])
+        num_classes = self.model.head.num_classes
         dataset_meta = self.model.checkpoint_meta.get('dataset_meta') or {}
         self.class_names = dataset_meta.get('classes')
-        if self.class_names is None and self.model.head.num_classes == 1000:
+        if self.class_names is None:
+            names = config_class_names(cfg)
+            self.class_names = names if names and len(
+                names) == num_classes else None
+        if self.class_names is None and num_classes == 1000:
             self.class_names = IMAGENET_CATEGORIES
 
     def _prepare(self, image: ImageInput) -> torch.Tensor:

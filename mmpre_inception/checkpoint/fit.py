@@ -9,7 +9,7 @@ API and the tools through :func:`load_checked_weights`, and
 ``InceptionClassifier`` on every load of its own state (mmpretrain's tools
 included); the converters run it on the models they build.
 """
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Optional
 
 import torch
 from mmengine.model import BaseTTAModel, is_model_wrapper
@@ -166,7 +166,8 @@ def fit_checkpoint(model: torch.nn.Module, checkpoint: dict,
     return checkpoint
 
 
-def load_checked_weights(model: torch.nn.Module, path: str) -> dict:
+def load_checked_weights(model: torch.nn.Module, path: str,
+                         checkpoint: Optional[dict] = None) -> dict:
     """Read ``path`` safely and load its weights into ``model`` once they
     are checked to fit.
 
@@ -174,6 +175,8 @@ def load_checked_weights(model: torch.nn.Module, path: str) -> dict:
         model (nn.Module): The model, possibly in a DDP wrapper.
         path (str): Any checkpoint :func:`read_checkpoint` reads, in our
             layout or mmpretrain's.
+        checkpoint (dict, optional): ``read_checkpoint(path)``, when the
+            caller has read it already.
 
     Returns:
         dict: The checkpoint, e.g. for its ``meta``.
@@ -183,7 +186,8 @@ def load_checked_weights(model: torch.nn.Module, path: str) -> dict:
             :func:`check_state_dict_fits`.
     """
     model = _strip_wrapper(model)
-    checkpoint = fit_checkpoint(model, read_checkpoint(path), path)
+    checkpoint = fit_checkpoint(model, checkpoint or read_checkpoint(path),
+                                path)
     with checkpoint_errors_named(path):
         model.load_state_dict(checkpoint['state_dict'], strict=False)
     return checkpoint

@@ -1,6 +1,7 @@
 from .annotations import (AnnotationError, check_annotation_file,
                           check_config_annotations,
-                          check_dataset_annotations, list_unreadable_images)
+                          check_dataset_annotations, config_class_names,
+                          list_unreadable_images)
 from .imagenet import ImageNet
 from .loading import (LoadImageFromFileChecked, SkipUnreadableImages,
                       UnreadableImageError, collate_skipping_unreadable,
@@ -11,7 +12,8 @@ from .synthetic import SHAPES, make_synthetic_imagenet, render_image
 
 __all__ = [
     'AnnotationError', 'check_annotation_file', 'check_config_annotations',
-    'check_dataset_annotations', 'list_unreadable_images',
+    'check_dataset_annotations', 'config_class_names',
+    'list_unreadable_images',
     'ImageNet', 'LoadImageFromFileChecked', 'SkipUnreadableImages',
     'UnreadableImageError', 'collate_skipping_unreadable', 'read_image',
     'PositionedCrop', 'SquareCrop', 'CentralCropResize',

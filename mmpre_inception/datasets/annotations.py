@@ -200,3 +200,27 @@ def list_unreadable_images(cfg, loader: str) -> Tuple[int, List[str]]:
         except UnreadableImageError as error:
             broken.append(str(error))
     return len(dataset), broken
+
+
+def config_class_names(cfg, loader: str = 'test_dataloader'
+                       ) -> Optional[List[str]]:
+    """The class names of ``cfg``'s ``loader`` data set, without building
+    it: its ``metainfo.classes``, else its type's ``METAINFO`` (mmpretrain's
+    ImageNet has the 1000 names); None when neither says.
+
+    Example:
+        >>> from mmengine.config import Config
+        >>> cfg = Config(dict(test_dataloader=dict(dataset=dict(
+        ...     type='ImageNet', metainfo=dict(classes=['cat', 'dog'])))))
+        >>> config_class_names(cfg)
+        ['cat', 'dog']
+    """
+    dataset = (cfg.get(loader) or {}).get('dataset') or {}
+    names = (dataset.get('metainfo') or {}).get('classes')
+    if names is None and dataset.get('type') is not None:
+        dataset_type = dataset['type']
+        if isinstance(dataset_type, str):
+            from mmpre_inception.registry import DATASETS
+            dataset_type = DATASETS.get(dataset_type)
+        names = getattr(dataset_type, 'METAINFO', {}).get('classes')
+    return list(names) if names is not None else None

@@ -1,6 +1,7 @@
 """mmengine's Runner with one checkpoint path, a console that shows
 progress and results, and data-loader workers chosen from the machine."""
 import logging
+import re
 from typing import List, Optional
 
 from mmengine.model import is_model_wrapper
@@ -51,17 +52,22 @@ def _scheduler_settings(schedulers) -> List[dict]:
 
 def _differences(configured: List[dict], restored: List[dict],
                  what: str) -> List[str]:
-    changed = []
-    for index, (mine, saved) in enumerate(zip(configured, restored)):
+    changed = {}  # ordered, and groups that differ alike are said once
+    for mine, saved in zip(configured, restored):
         for key, value in mine.items():
             if key in saved and saved[key] != value:
-                where = f'{what}[{index}].{key}' if len(configured) > 1 \
-                    else f'{what}.{key}'
-                changed.append(f'{where}={value!r} (the checkpoint: '
-                               f'{saved[key]!r})')
-    # Groups that differ only in their index say the same thing.
-    return list(dict.fromkeys(change.split('[', 1)[0] + change.split(
-        ']', 1)[-1] if '[' in change else change for change in changed))
+                changed[f'{what}.{key}={value!r} (the run continues with '
+                        f'{saved[key]!r})'] = None
+    return list(changed)
+
+
+def _saved_batch_size(meta: dict) -> Optional[int]:
+    """``train_dataloader.batch_size`` of the run that saved a checkpoint,
+    from the config text mmengine keeps in its ``meta['cfg']``."""
+    match = re.search(r'^train_dataloader = dict\((?:\n    .*)*?'
+                      r'\n    batch_size=(\d+),', meta.get('cfg') or '',
+                      re.MULTILINE)
+    return int(match.group(1)) if match else None
 
 
 @RUNNERS.register_module()
@@ -151,6 +157,7 @@ class ConsoleSummaryRunner(Runner):
                 f'the training state (no {", ".join(missing) or "epoch"}); '
                 'start a new run from its weights with --cfg-options '
                 f'load_from={filename} instead of --resume')
+        configured['saved_batch_size'] = _saved_batch_size(checkpoint['meta'])
         del checkpoint  # read again by load_checkpoint, on the device
         super().resume(filename, *args, **kwargs)
         self._name_overridden_settings(configured, filename)
@@ -173,16 +180,15 @@ class ConsoleSummaryRunner(Runner):
                                'optimizer')
         changed += _differences(configured['schedulers'],
                                 restored['schedulers'], 'param_scheduler')
-        saved_cfg = self.message_hub.get_info('resumed_batch_size')
-        if saved_cfg is not None and saved_cfg != configured['batch_size']:
-            changed.append(f'train_dataloader.batch_size='
-                           f"{configured['batch_size']} (the checkpoint: "
-                           f'{saved_cfg}; the restored rate and schedule '
-                           'were set for it)')
+        saved = configured['saved_batch_size']
+        if saved is not None and saved != configured['batch_size']:
+            changed.append(f"train_dataloader.batch_size="
+                           f"{configured['batch_size']} (the restored rate "
+                           f'and schedule were set for {saved})')
         if changed:
             self.logger.warning(
                 f'--resume {filename}: the checkpoint\'s optimizer and '
-                'scheduler state replace ' + '; '.join(changed) +
-                '. To train with the new values, start a new run from its '
-                f'weights: --cfg-options load_from={filename} without '
-                '--resume (docs/training.md)')
+                'scheduler state override what the config now says: ' +
+                '; '.join(changed) + '. To train with the new values, '
+                f'start a new run from its weights: --cfg-options '
+                f'load_from={filename} without --resume (docs/training.md)')
