@@ -28,7 +28,8 @@ def _child_of(parent: Registry, locations: list = ()) -> Registry:
         locations=list(locations) + list(parent._locations))
 
 
-MODELS = _child_of(mmpretrain_registry.MODELS, ['mmpre_inception.models'])
+MODELS = _child_of(mmpretrain_registry.MODELS,
+                   ['mmpre_inception.models', 'mmpre_inception.engine'])
 DATASETS = _child_of(mmpretrain_registry.DATASETS,
                      ['mmpre_inception.datasets'])
 TRANSFORMS = _child_of(mmpretrain_registry.TRANSFORMS,
@@ -46,7 +47,7 @@ OPTIMIZERS = _child_of(mmpretrain_registry.OPTIMIZERS,
 OPTIM_WRAPPERS = _child_of(mmpretrain_registry.OPTIM_WRAPPERS,
                           ['mmpre_inception.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = _child_of(
-    mmpretrain_registry.OPTIM_WRAPPER_CONSTRUCTORS)
+    mmpretrain_registry.OPTIM_WRAPPER_CONSTRUCTORS, ['mmpre_inception.engine'])
 PARAM_SCHEDULERS = _child_of(mmpretrain_registry.PARAM_SCHEDULERS)
 DATA_SAMPLERS = _child_of(mmpretrain_registry.DATA_SAMPLERS)
 MODEL_WRAPPERS = _child_of(mmpretrain_registry.MODEL_WRAPPERS,

@@ -7,9 +7,12 @@ from .hooks import (AtomicCheckpointHook, EpochSeedHook, FoldBatchNormHook,
                     StopLoaderWorkersHook, TrainValEMAHook,
                     UnreadableImagesHook, name_stalled_ranks)
 from .loops import SkipEmptyBatchesTestLoop, SkipEmptyBatchesValLoop
-from .optimizers import AutocastOptimWrapper
+from .optimizers import (AutocastOptimWrapper,
+                         MergedGroupsOptimWrapperConstructor, RMSpropTF,
+                         merge_param_groups)
 from .runner import ConsoleSummaryRunner
 from .skip_unreadable import enable_skip_unreadable
+from .weight_average import MultiTensorEMA
 
 __all__ = [
     'CPUDistributedDataParallel', 'AtomicCheckpointHook', 'EpochSeedHook',
@@ -20,5 +23,7 @@ __all__ = [
     'StopLoaderWorkersHook', 'TrainValEMAHook', 'UnreadableImagesHook',
     'name_stalled_ranks', 'SkipEmptyBatchesTestLoop',
     'SkipEmptyBatchesValLoop', 'AutocastOptimWrapper',
+    'MergedGroupsOptimWrapperConstructor', 'RMSpropTF', 'merge_param_groups',
+    'MultiTensorEMA',
     'ConsoleSummaryRunner', 'enable_skip_unreadable'
 ]

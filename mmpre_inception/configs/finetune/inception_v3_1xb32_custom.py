@@ -17,6 +17,7 @@ from mmengine.optim import CosineAnnealingLR, LinearLR, OptimWrapper
 from mmpretrain.datasets import CustomDataset
 from torch.optim import SGD
 
+from mmpre_inception.engine import MergedGroupsOptimWrapperConstructor
 from mmpre_inception.evaluation import AccuracyUpToClasses
 
 # mmpretrain's published Inception V3 (converted from torchvision); a local
@@ -53,8 +54,10 @@ test_evaluator = val_evaluator
 # The pretrained backbone moves at a tenth of the new classifier's rate.
 optim_wrapper = dict(
     type=OptimWrapper,
-    optimizer=dict(type=SGD, lr=0.01, momentum=0.9, weight_decay=1e-4),
+    optimizer=dict(type=SGD, lr=0.01, momentum=0.9, weight_decay=1e-4,
+                   foreach=True),
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}),
+    constructor=MergedGroupsOptimWrapperConstructor,
     clip_grad=dict(max_norm=2.0))
 param_scheduler = [
     dict(type=LinearLR, start_factor=0.1, by_epoch=True, begin=0, end=1,

@@ -15,6 +15,8 @@ from mmpre_inception.checkpoint import (mmengine_checkpoint_globals,
                                         write_atomically)
 from mmpre_inception.registry import HOOKS
 
+from ..weight_average import MultiTensorEMA
+
 
 @HOOKS.register_module()
 class MMEngineSafeGlobalsHook(Hook):
@@ -110,7 +112,9 @@ class TrainValEMAHook(EMAHook):
     """mmengine's ``EMAHook`` for training and validation only.
 
     A checkpoint without ``ema_state_dict`` (a state dict, a fine-tuning
-    start) starts the average from its weights, with one log line.
+    start) starts the average from its weights, with one log line. The
+    average is :class:`~mmpre_inception.engine.MultiTensorEMA` unless
+    ``ema_type`` names another.
 
     Checkpoints already hold the averaged weights as their ``state_dict``
     (``EMAHook`` swaps them in before saving), so a test run evaluates them
@@ -121,6 +125,9 @@ class TrainValEMAHook(EMAHook):
     Example:
         >>> custom_hooks = [dict(type=TrainValEMAHook, momentum=1e-4)]
     """
+
+    def __init__(self, ema_type=MultiTensorEMA, **kwargs) -> None:
+        super().__init__(ema_type=ema_type, **kwargs)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         # A test run evaluates the checkpoint's weights as loaded; the

@@ -39,18 +39,23 @@ class NonFiniteLossHook(Hook):
                              f"or 'skip', got {action!r}")
         self.action = action
         self.skipped = 0
+        self._saved: list = []
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
         # The forward pass updates BatchNorm's running statistics before
         # the loss is known; a bad step must not keep them (NaN
-        # activations would poison them for good). They are small.
-        self._buffers = [buffer.detach().clone()
-                         for buffer in runner.model.buffers()]
+        # activations would poison them for good). They are small, and
+        # one multi-tensor copy saves them all.
+        buffers = list(runner.model.buffers())
+        if [b.shape for b in self._saved] != [b.shape for b in buffers]:
+            self._saved = [torch.empty_like(b) for b in buffers]
+        if buffers:
+            torch._foreach_copy_(self._saved, buffers)
 
     def _restore_buffers(self, runner) -> None:
-        with torch.no_grad():
-            for buffer, saved in zip(runner.model.buffers(), self._buffers):
-                buffer.copy_(saved)
+        buffers = list(runner.model.buffers())
+        if buffers:
+            torch._foreach_copy_(buffers, self._saved)
 
     def before_train(self, runner) -> None:
         optim_wrapper = runner.optim_wrapper
@@ -80,6 +85,8 @@ class NonFiniteLossHook(Hook):
 
     @staticmethod
     def _all_finite(loss: torch.Tensor) -> bool:
+        # The one host read of the step that the step needs: whether to
+        # update (docs/benchmark.md lists the reads mmengine adds).
         finite = torch.isfinite(loss.detach()).all().float().reshape(1)
         if is_distributed():
             if dist.get_backend() == 'nccl':

@@ -11,13 +11,16 @@
 # and scale it linearly from there: lr = 0.045 * total_batch / 256, which
 # `tools/train.py --auto-scale-lr` applies for other batch sizes.
 from mmengine.optim import OptimWrapper, StepLR
-from timm.optim import RMSpropTF
+
+from mmpre_inception.engine import (MergedGroupsOptimWrapperConstructor,
+                                    RMSpropTF)
 
 optim_wrapper = dict(
     type=OptimWrapper,
-    # timm's RMSpropTF is TensorFlow's rule: epsilon inside the square
-    # root, the mean square starting at 1, the rate inside the momentum.
-    # torch.optim.RMSprop with eps=1.0 would be a different optimizer.
+    # TensorFlow's rule (timm's RMSpropTF, as a multi-tensor step on every
+    # device): epsilon inside the square root, the mean square starting at
+    # 1, the rate inside the momentum. torch.optim.RMSprop with eps=1.0
+    # would be a different optimizer.
     optimizer=dict(
         type=RMSpropTF,
         lr=0.045,
@@ -25,8 +28,10 @@ optim_wrapper = dict(
         eps=1.0,
         momentum=0.9,
         weight_decay=4e-5),
-    # TF-slim regularises only conv and fc weights, not BN or biases.
+    # TF-slim regularises only conv and fc weights, not BN or biases: two
+    # parameter groups, each stepped with a handful of multi-tensor calls.
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0),
+    constructor=MergedGroupsOptimWrapperConstructor,
     clip_grad=dict(max_norm=2.0),
 )
 
