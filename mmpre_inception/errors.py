@@ -26,7 +26,8 @@ class CheckpointError(RuntimeError):
 
 
 class ResultsFileError(ValueError):
-    """A result file is missing, unreadable, unsafe or of another layout."""
+    """A result file (predictions, a training log) is unreadable, unsafe
+    or of another layout."""
 
 
 class UnreadableImageError(RuntimeError):

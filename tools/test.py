@@ -51,6 +51,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     add('--no-fold-bn', action='store_true',
         help='do not fold BatchNorm into the convolutions (removes '
         'default_hooks.fold_batchnorm; logits agree within rounding)')
+    add('--compile', action='store_true',
+        help="torch.compile the test step (the config's compile key, which "
+        'mmengine applies to training): faster after a slow first batch')
     add('--tta', action='store_true',
         help="the config's tta_pipeline views (default: the image and its "
         'mirror) scored by its tta_model (default: mean softmax); '
@@ -88,6 +91,8 @@ def merge_args(cfg, args, checkpoint: str, work_dir: str):
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
     if args.nchw:
         cfg.model.channels_last = False
+    if args.compile and not cfg.get('compile'):
+        cfg.compile = True  # a compile dict in the config keeps its options
     if args.no_fold_bn:  # mmengine accepts None only for its own hooks
         cfg.get('default_hooks', {}).pop('fold_batchnorm', None)
     return cfg

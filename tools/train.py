@@ -31,6 +31,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     add('--nchw', action='store_true',
         help='keep weights and inputs in the NCHW memory format (the '
         'configs use channels-last, which trains faster)')
+    add('--compile', action='store_true',
+        help="torch.compile the training step (mmengine's compile key; "
+        'the first iterations are slow while it compiles)')
     add('--no-validate', action='store_true',
         help='skip validation during training')
     add('--auto-scale-lr', action='store_true',
@@ -66,6 +69,8 @@ def merge_args(cfg, args, apis):
         apis.set_mixed_precision(cfg.optim_wrapper, args.amp_dtype)
     if args.nchw:
         cfg.model.channels_last = False
+    if args.compile and not cfg.get('compile'):
+        cfg.compile = True  # a compile dict in the config keeps its options
     if args.resume is not None:
         apis.resume_from(cfg, args.resume)
     if args.auto_scale_lr:

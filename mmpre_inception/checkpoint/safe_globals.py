@@ -30,7 +30,7 @@ def _history_buffer_method(owner: type, name: str) -> Callable:
         return getattr(HistoryBuffer, name)
     owner_name = getattr(owner, '__qualname__', type(owner).__name__)
     raise pickle.UnpicklingError(
-        f'Unsupported global: getattr({owner_name}, {name!r}); only the '
+        f'Unsupported global: getattr({owner_name}, {name!r}); only '
         'HistoryBuffer statistics methods are allowed')
 
 

@@ -21,7 +21,7 @@ from mmengine.evaluator import DumpResults
 from mmengine.logging import print_log
 
 from mmpre_inception.checkpoint import numpy_globals, write_atomically
-from mmpre_inception.errors import ResultsFileError
+from mmpre_inception.errors import ConfigError, ResultsFileError
 from mmpre_inception.registry import METRICS
 
 
@@ -93,8 +93,9 @@ def load_results(path: str,
         wrote them.
 
     Raises:
-        ResultsFileError: The file is missing, is not a pickle, asks for
-            anything outside the allow-list, or is not a list of samples.
+        ConfigError: The file is missing (a path typed wrong).
+        ResultsFileError: The file is not a pickle, asks for anything
+            outside the allow-list, or is not a list of samples.
 
     Example:
         >>> samples = load_results('preds.pkl')  # doctest: +SKIP
@@ -102,7 +103,7 @@ def load_results(path: str,
         torch.Size([1000])
     """
     if not osp.isfile(path):
-        raise ResultsFileError(f'results file not found: {path}')
+        raise ConfigError(f'results file not found: {path}')
     try:
         with open(path, 'rb') as f:
             samples = _AllowListUnpickler(f, _allowed_globals()).load()
