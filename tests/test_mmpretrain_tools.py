@@ -139,3 +139,17 @@ def test_mmpretrains_tta_option_gives_our_tta_scores(one_epoch_run,
     assert len(scores[0]) == len(scores[1]) == 4
     for ours, theirs in zip(*scores):
         torch.testing.assert_close(theirs, ours, rtol=0, atol=1e-5)
+
+
+def test_our_tools_read_a_result_file_mmpretrains_test_tool_wrote(
+        mmpretrain_checkpoint, shapes_root, tmp_path):
+    _, checkpoint = mmpretrain_checkpoint
+    theirs, _, _ = evaluate(osp.join(MMPRETRAIN_TOOLS, 'test.py'),
+                            checkpoint, shapes_root, str(tmp_path),
+                            'test_dataloader.num_workers=0')
+    result = call_tool('tools/analysis_tools/eval_metric.py',
+                       str(tmp_path / 'preds.pkl'), '--metric',
+                       'type=Accuracy', 'topk=1', check=True)
+    correct = sum(int(s['pred_label']) == int(s['gt_label']) for s in theirs)
+    assert result.stdout.strip() == \
+        f'accuracy/top1: {100 * correct / len(theirs):.2f}'

@@ -121,7 +121,8 @@ def main(argv=None) -> int:
                 cfg.experiment_name = f'member{number}_' + osp.splitext(
                     osp.basename(config))[0]
             configs.append(apis.prepare_test_config(
-                cfg, args.tta, args.skip_unreadable))
+                cfg, args.tta, args.skip_unreadable,
+                read_checkpoint_now=len(pairs) > 1))
         with apis.process_group(args.launcher, configs[0].get(
                 'env_cfg', {}).get('dist_cfg', {}).get('timeout')):
             if len(configs) == 1:

@@ -90,10 +90,12 @@ def use_test_time_augmentation(cfg: Config) -> None:
 
 
 def prepare_test_config(cfg: Config, tta: bool = False,
-                        skip_unreadable: bool = False) -> Config:
+                        skip_unreadable: bool = False,
+                        read_checkpoint_now: bool = False) -> Config:
     """The config of a test run: ``--tta`` and ``--skip-unreadable``
-    applied, then checked against this machine, its annotation files and
-    its ``load_from`` checkpoint (read; the Runner checks the fit).
+    applied, then checked against this machine and its annotation files
+    (and with ``read_checkpoint_now`` its ``load_from`` checkpoint, read;
+    the Runner checks the fit).
 
     Raises:
         ConfigError, AnnotationError, CheckpointError: Naming the key or
@@ -107,11 +109,11 @@ def prepare_test_config(cfg: Config, tta: bool = False,
     check_writable(cfg.work_dir, f'--work-dir {cfg.work_dir}')
     check_config_annotations(cfg, ('test_dataloader', ),
                              missing_images_ok=skip_unreadable)
-    if cfg.get('load_from'):
-        # Read now, so that a bad file is named before anything is built
-        # (and before an ensemble's first members run); the Runner reads
-        # it again and checks that it fits the model.
-        read_checkpoint(cfg.load_from)
+    if read_checkpoint_now and cfg.get('load_from'):
+        # An ensemble's members: a bad file is named before the first
+        # members run (their work would be lost); the Runner reads it
+        # again and checks that it fits the model.
+        read_checkpoint(cfg.load_from, mmap=True)
     return cfg
 
 

@@ -3,7 +3,6 @@ from typing import Optional
 
 from mmengine.config import Config
 
-from mmpre_inception.checkpoint import read_checkpoint
 from mmpre_inception.datasets import check_config_annotations
 from mmpre_inception.engine import enable_skip_unreadable
 from mmpre_inception.utils import (ConfigError, check_config_runs_here,
@@ -73,10 +72,6 @@ def prepare_train_config(cfg: Config, skip_unreadable: bool = False):
     check_writable(cfg.work_dir, f'--work-dir {cfg.work_dir}')
     check_config_annotations(cfg, ('train_dataloader', 'val_dataloader'),
                              missing_images_ok=skip_unreadable)
-    if cfg.get('load_from'):
-        # Named before anything is built; the Runner reads it again and
-        # checks that it fits (and, to resume, that it can).
-        read_checkpoint(cfg.load_from)
     return lock_work_dir(cfg.work_dir)
 
 

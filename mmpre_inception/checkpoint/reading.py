@@ -20,6 +20,7 @@ import contextlib
 import os
 import os.path as osp
 import pickle
+import zipfile
 from collections import OrderedDict
 from typing import Dict, Iterator, Mapping, Optional, Tuple
 from urllib.parse import urlparse
@@ -137,13 +138,15 @@ def checkpoint_errors_named(path: Optional[str]) -> Iterator[None]:
         raise explained from None
 
 
-def _torch_load(path: str, map_location='cpu'):
+def _torch_load(path: str, map_location='cpu', mmap: bool = False):
+    if mmap and not zipfile.is_zipfile(path):
+        mmap = False  # torch maps only its zip format
     try:
         # The allow-list holds for this call only; the process's own
         # torch.serialization settings are left as they were.
         with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
             return torch.load(path, map_location=map_location,
-                              weights_only=True)
+                              weights_only=True, mmap=mmap)
     except FileNotFoundError:
         raise CheckpointError(f'checkpoint file not found: {path}') from None
     except IsADirectoryError:
@@ -160,7 +163,8 @@ def _torch_load(path: str, map_location='cpu'):
             f'PyTorch checkpoint ({lines[0]})') from None
 
 
-def load_checkpoint_file(path: str, map_location='cpu') -> dict:
+def load_checkpoint_file(path: str, map_location='cpu',
+                         mmap: bool = False) -> dict:
     """``torch.load`` a checkpoint with ``weights_only=True``, as it is
     (no layout checked), turning the ways it fails into one clear
     :class:`CheckpointError`. Tools use :func:`read_checkpoint`.
@@ -168,6 +172,8 @@ def load_checkpoint_file(path: str, map_location='cpu') -> dict:
     Args:
         path (str): Checkpoint file.
         map_location: As ``torch.load``'s. Defaults to ``'cpu'``.
+        mmap (bool): Map the file's tensors instead of reading them (torch's
+            zip format; other files are read).
 
     Returns:
         dict: The checkpoint (tensors, and the allow-listed types mmengine
@@ -181,7 +187,7 @@ def load_checkpoint_file(path: str, map_location='cpu') -> dict:
     Example:
         >>> checkpoint = load_checkpoint_file('epoch_1.pth')  # doctest: +SKIP
     """
-    checkpoint = _torch_load(str(path), map_location)
+    checkpoint = _torch_load(str(path), map_location, mmap)
     if not isinstance(checkpoint, dict):
         raise CheckpointError(
             f'cannot use checkpoint {path}: it holds a '
@@ -287,7 +293,8 @@ def _without_ddp_prefix(weights: Mapping) -> Tuple[dict, bool]:
     return copy, prefixed
 
 
-def read_checkpoint(path: str, map_location='cpu') -> dict:
+def read_checkpoint(path: str, map_location='cpu',
+                    mmap: bool = False) -> dict:
     """Read any checkpoint a user may bring, safely, into mmengine's layout.
 
     Args:
@@ -295,6 +302,8 @@ def read_checkpoint(path: str, map_location='cpu') -> dict:
             dict or a trainer's checkpoint), a ``.safetensors`` file, or an
             ``http(s)://`` URL of one.
         map_location: As ``torch.load``'s. Defaults to ``'cpu'``.
+        mmap (bool): Map the tensors instead of reading them: a check of
+            the container that costs nothing for a large file.
 
     Returns:
         dict: The checkpoint's entries, with ``state_dict`` (the weights,
@@ -320,7 +329,7 @@ def read_checkpoint(path: str, map_location='cpu') -> dict:
     if path.endswith('.safetensors'):
         checkpoint = {'state_dict': _read_safetensors(path)}
     else:
-        checkpoint = load_checkpoint_file(path, map_location)
+        checkpoint = load_checkpoint_file(path, map_location, mmap)
     where, weights = _weights_in(checkpoint, path)
     weights, prefixed = _without_ddp_prefix(weights)
     meta = checkpoint.get('meta')

@@ -1,0 +1,183 @@
+"""What a user mistypes or brings, through the command they type: one
+``error:`` line naming the option, key or path, with the status of
+``mmpre_inception.errors.EXIT_STATUS`` (2 for what was typed, 1 for what
+a run met), and never a traceback."""
+import os.path as osp
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+from helpers.tools import REPO, TINY_CONFIG, call_tool
+
+from mmpre_inception.errors import EXIT_STATUS, ConfigError
+
+DEMO_IMAGE = osp.join(REPO, 'demo', 'star.jpg')
+
+
+def one_line(result, start: str, status: int = 2) -> str:
+    assert 'Traceback' not in result.stderr, result.stderr[-3000:]
+    assert result.returncode == status, result.stderr[-2000:]
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f'error: {start}'), line
+    return line
+
+
+def test_the_exit_status_table_is_the_documented_one():
+    text = open(osp.join(REPO, 'docs', 'troubleshooting.md')).read()
+    for kind, status in EXIT_STATUS.items():
+        assert f'`{kind.__name__}`' in text, kind
+    assert EXIT_STATUS[ConfigError] == 2
+
+
+@pytest.mark.parametrize('option, needs', [
+    ('optim_wrapper.optimizer.lr=abc', "='abc': needs a number"),
+    ('train_cfg.max_epochs=abc', "='abc': needs an integer"),
+    ('model.head.num_classes=abc', "='abc': needs an integer"),
+    ('train_dataloader.batch_size=2.5', '=2.5: needs an integer'),
+    ('train_dataloader.batch_size=0', '=0: needs an integer of at least 1'),
+])
+def test_cfg_options_of_the_wrong_type_name_the_key(option, needs,
+                                                    tiny_options, tmp_path):
+    key = option.split('=')[0]
+    for tool in ('tools/train.py', 'tools/test.py'):
+        args = [tool, TINY_CONFIG] + (['x.pth'] if 'test' in tool else [])
+        result = call_tool(*args, '--work-dir', str(tmp_path),
+                           *tiny_options(option))
+        one_line(result, f'--cfg-options {key}{needs}')
+
+
+def test_resume_from_a_missing_file_is_one_line(tiny_options, tmp_path):
+    missing = str(tmp_path / 'nope' / 'epoch_9.pth')
+    result = call_tool('tools/train.py', TINY_CONFIG, '--resume', missing,
+                       '--work-dir', str(tmp_path / 'w'), *tiny_options())
+    one_line(result, f'--resume checkpoint file not found: {missing}')
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    folder = tmp_path / 'read_only'
+    folder.mkdir()
+    mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'ro', 'tmpfs',
+                              str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip('a read-only file system needs mount (root): '
+                    + mounted.stderr.decode().strip())
+    yield folder
+    subprocess.run(['umount', str(folder)], check=True)
+
+
+def test_read_only_work_dirs_and_out_folders_are_named(
+        read_only_folder, one_epoch_run, tiny_options):
+    checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
+    work_dir = str(read_only_folder / 'work')
+    for args in (('tools/train.py', TINY_CONFIG),
+                 ('tools/test.py', TINY_CONFIG, checkpoint)):
+        result = call_tool(*args, '--work-dir', work_dir, *tiny_options())
+        one_line(result, f'--work-dir {work_dir}: cannot write in '
+                 f'{read_only_folder}; choose a writable folder')
+    out = str(read_only_folder / 'preds.pkl')
+    result = call_tool('tools/test.py', TINY_CONFIG, checkpoint, '--out',
+                       out, *tiny_options())
+    one_line(result, f'--out {out}: cannot write in {read_only_folder}')
+
+
+def test_demo_names_a_missing_config_a_bad_topk_and_a_missing_gpu(
+        one_epoch_run):
+    checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
+    one_line(call_tool('demo/image_demo.py', DEMO_IMAGE, 'missing.py',
+                       checkpoint), 'config file not found: missing.py')
+    result = call_tool('demo/image_demo.py', DEMO_IMAGE, TINY_CONFIG,
+                       checkpoint, '--topk', '0')
+    assert result.returncode == 2
+    assert "argument --topk: 0: give 1 or more" in result.stderr
+    if not torch.cuda.is_available():
+        one_line(call_tool('demo/image_demo.py', DEMO_IMAGE, TINY_CONFIG,
+                           checkpoint, '--device', 'cuda'),
+                 '--device cuda: this machine has no CUDA GPU that torch '
+                 'can use; use --device cpu')
+
+
+def test_onnx_export_names_a_missing_config_and_a_folder_output(
+        one_epoch_run, tmp_path):
+    checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
+    one_line(call_tool('tools/deployment/pytorch2onnx.py', 'missing.py',
+                       checkpoint, '--output-file', str(tmp_path / 'x.onnx')),
+             'config file not found: missing.py')
+    one_line(call_tool('tools/deployment/pytorch2onnx.py', TINY_CONFIG,
+                       checkpoint, '--output-file', str(tmp_path)),
+             f'--output-file {tmp_path}: is a directory')
+
+
+def test_a_log_that_is_not_json_names_its_line(tmp_path):
+    log = tmp_path / 'run.json'
+    log.write_text('{"lr": 0.1, "step": 1}\nnot json\n')
+    one_line(call_tool('tools/analysis_tools/analyze_logs.py', 'plot_curve',
+                       str(log), '--out', str(tmp_path / 'c.png')),
+             f'{log}:2: not a JSON log line', status=1)
+
+
+def test_an_evaluation_with_nan_scores_stops_with_one_line(
+        one_epoch_run, tiny_options, tmp_path):
+    """Finite weights that overflow: a classifier scaled to 1e37 gives
+    logits of +-inf, so every score is NaN, which the metrics would rank
+    as numbers (the checkpoint check only refuses what no training can
+    produce: NaN, infinities, negative variances)."""
+    from mmpre_inception.checkpoint import load_checkpoint_file
+    weights = load_checkpoint_file(
+        osp.join(one_epoch_run, 'epoch_1.pth'))['state_dict']
+    weights['head.fc.weight'] = weights['head.fc.weight'] * 1e37
+    checkpoint = tmp_path / 'overflowing.pth'
+    torch.save(weights, checkpoint)
+    result = call_tool('tools/test.py', TINY_CONFIG, str(checkpoint),
+                       '--work-dir', str(tmp_path), *tiny_options())
+    line = one_line(result, 'the test scores of ', status=1)
+    assert 'are NaN or infinite, so no metric would mean anything' in line
+    assert 'accuracy' not in result.stdout
+
+
+@pytest.mark.slow
+def test_resume_names_the_values_the_checkpoint_overrides(one_epoch_run,
+                                                          tiny_options,
+                                                          tmp_path):
+    work_dir = tmp_path / 'work'
+    shutil.copytree(one_epoch_run, work_dir)
+    checkpoint = str(work_dir / 'epoch_1.pth')
+    result = call_tool('tools/train.py', TINY_CONFIG, '--work-dir',
+                       str(work_dir), '--resume', checkpoint, *tiny_options(
+                           'optim_wrapper.optimizer.lr=0.5',
+                           'train_dataloader.batch_size=4'), check=True)
+    lines = [line for line in (result.stdout + result.stderr).splitlines()
+             if "the checkpoint's optimizer and scheduler state override"
+             in line]
+    assert len(lines) == 1, result.stdout[-3000:]
+    assert 'optim_wrapper.optimizer.lr=0.5 (the run continues with 0.001)' \
+        in lines[0]
+    assert 'train_dataloader.batch_size=4 (the restored rate and schedule ' \
+        'were set for 8)' in lines[0]
+    assert f'--cfg-options load_from={checkpoint} without --resume' \
+        in lines[0]
+
+
+def test_the_predictor_takes_paths_and_arrays_of_one_three_and_four_channels(
+        one_epoch_run):
+    import mmcv
+    from pathlib import Path
+
+    from mmpre_inception.apis import ImagePredictor
+    predictor = ImagePredictor(TINY_CONFIG,
+                               osp.join(one_epoch_run, 'epoch_1.pth'))
+    bgr = mmcv.imread(DEMO_IMAGE)
+    gray = bgr.mean(axis=2).astype(np.uint8)
+    bgra = np.concatenate([bgr, np.full_like(bgr[:, :, :1], 7)], axis=2)
+    from_path = predictor(Path(DEMO_IMAGE))[0]
+    from_str, from_bgr, from_bgra = predictor([DEMO_IMAGE, bgr, bgra])
+    assert from_path['topk'] == from_str['topk'] == from_bgr['topk']
+    assert from_bgra['topk'] == from_bgr['topk']  # alpha dropped
+    flat, single = predictor([gray, gray[:, :, None]])
+    assert flat['topk'] == single['topk']
+    names = predictor.cfg.test_dataloader.dataset.metainfo.classes
+    assert from_str['class_name'] == names[from_str['label']]
+    with pytest.raises(ValueError, match=r'H x W x C with C = 1, 3 or 4'):
+        predictor(np.zeros((8, 8, 2), np.uint8))
