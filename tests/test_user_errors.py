@@ -55,17 +55,41 @@ def test_resume_from_a_missing_file_is_one_line(tiny_options, tmp_path):
     one_line(result, f'--resume checkpoint file not found: {missing}')
 
 
+def mounted_tmpfs(folder, options: str):
+    """A tmpfs mounted on ``folder`` (a context); skips where mounting is
+    not allowed (it needs root)."""
+    folder.mkdir()
+    mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', options,
+                              'tmpfs', str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip('this test mounts a file system, which needs root: '
+                    + mounted.stderr.decode().strip())
+    return folder
+
+
 @pytest.fixture
 def read_only_folder(tmp_path):
-    folder = tmp_path / 'read_only'
-    folder.mkdir()
-    mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'ro', 'tmpfs',
-                              str(folder)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip('a read-only file system needs mount (root): '
-                    + mounted.stderr.decode().strip())
-    yield folder
-    subprocess.run(['umount', str(folder)], check=True)
+    yield mounted_tmpfs(tmp_path / 'read_only', 'ro')
+    subprocess.run(['umount', str(tmp_path / 'read_only')], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    yield mounted_tmpfs(tmp_path / 'small', 'size=4m')
+    # lazily: the logger of the run in this process keeps its file open
+    subprocess.run(['umount', '-l', str(tmp_path / 'small')], check=True)
+
+
+@pytest.mark.slow
+def test_a_full_disk_ends_training_with_one_line(small_disk, tiny_options):
+    work_dir = small_disk / 'work'
+    result = call_tool('tools/train.py', TINY_CONFIG, '--work-dir',
+                       str(work_dir), *tiny_options('train_cfg.max_epochs=1'))
+    line = one_line(result, f'cannot write {work_dir}/epoch_1.pth: No space '
+                    'left on device; everything written before it is '
+                    'complete', status=1)
+    assert line.endswith('free space, then run again (training: --resume)')
+    assert not list(work_dir.glob('.epoch_1.pth.*'))  # no partial file
 
 
 def test_read_only_work_dirs_and_out_folders_are_named(
