@@ -40,6 +40,29 @@ def run_script(*args: str, slurm: bool = False) -> subprocess.CompletedProcess:
     return result
 
 
+def start_two_nodes(*args: str, timeout_s: float = 300):
+    """``bash tools/<script> ...`` as two nodes of one process each on this
+    machine (NNODES=2, NODE_RANK=0 and 1, MASTER_ADDR=127.0.0.1), each in
+    a session of its own as a node would be; returns both processes'
+    (status, stdout, stderr) once they end."""
+    global _port
+    _port += 1
+    nodes = []
+    for node in (0, 1):
+        env = dict(os.environ, PORT=str(_port), PYTHON=sys.executable,
+                   OMP_NUM_THREADS='1', NNODES='2', NODE_RANK=str(node),
+                   MASTER_ADDR='127.0.0.1',
+                   PYTHONPATH=osp.join(REPO, 'tests', 'helpers'))
+        nodes.append(subprocess.Popen(
+            ['bash', *args], cwd=REPO, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, start_new_session=True))
+    results = []
+    for process in nodes:
+        out, err = process.communicate(timeout=timeout_s)
+        results.append((process.returncode, out, err))
+    return results
+
+
 def load_predictions(path: str) -> list:
     with open(path, 'rb') as f:
         return pickle.load(f)
@@ -79,6 +102,20 @@ def test_slurm_test_scores_every_sample_once(one_epoch_run, tiny_options,
                             single_process_predictions, 19)
 
 
+def test_dist_test_on_two_nodes_scores_every_sample_once(
+        one_epoch_run, tiny_options, single_process_predictions, tmp_path):
+    out = str(tmp_path / 'two_nodes.pkl')
+    nodes = start_two_nodes(
+        'tools/dist_test.sh', TINY_CONFIG,
+        osp.join(one_epoch_run, 'epoch_1.pth'), '1', '--work-dir',
+        str(tmp_path), '--out', out,
+        *tiny_options('test_dataloader.dataset.indices=19'))
+    assert [status for status, _, _ in nodes] == [0, 0], nodes[0][2][-3000:]
+    assert nodes[0][1].count('Evaluated ') == 1  # the first rank reports
+    assert_same_predictions(load_predictions(out),
+                            single_process_predictions, 19)
+
+
 def rank_parameters(work_dir: str, iteration: int) -> list:
     return [load_checkpoint_file(
         osp.join(work_dir, f'rank{rank}_iter{iteration}.pth'))['parameters']
@@ -95,14 +132,28 @@ def assert_ranks_identical(work_dir: str, iteration: int) -> None:
 def test_dist_train_keeps_ranks_identical_and_resumes(tiny_options,
                                                       tmp_path):
     """Two ranks launched by slurm train one epoch with identical
-    parameters; a torchrun --resume (tools/dist_train.sh) then goes on from
-    that checkpoint to epoch 2, its ranks identical too."""
-    work_dir = str(tmp_path)
+    parameters; two nodes of one rank each (tools/dist_train.sh with
+    NNODES=2) train the same epoch to the same checkpoint; a torchrun
+    --resume on one node then goes on from the two nodes' checkpoint to
+    epoch 2, its ranks identical too."""
+    one_node = str(tmp_path / 'one_node')
     run_script('tools/slurm_train.sh', 'partition', 'job', RANKS_CONFIG,
-               work_dir, *tiny_options('train_cfg.max_epochs=1'), slurm=True)
+               one_node, *tiny_options('train_cfg.max_epochs=1'), slurm=True)
+    assert_ranks_identical(one_node, ITERS_PER_EPOCH)
+
+    work_dir = str(tmp_path / 'two_nodes')
+    nodes = start_two_nodes('tools/dist_train.sh', RANKS_CONFIG, '1',
+                            '--work-dir', work_dir,
+                            *tiny_options('train_cfg.max_epochs=1'))
+    assert [status for status, _, _ in nodes] == [0, 0], nodes[0][2][-3000:]
     assert_ranks_identical(work_dir, ITERS_PER_EPOCH)
     initial = load_checkpoint_file(osp.join(work_dir, 'epoch_1.pth'))
     assert initial['meta']['iter'] == ITERS_PER_EPOCH
+    single = load_checkpoint_file(osp.join(one_node, 'epoch_1.pth'))
+    for key in ('state_dict', 'ema_state_dict'):
+        for name, value in single[key].items():
+            torch.testing.assert_close(initial[key][name], value, rtol=0,
+                                       atol=0, msg=f'{key} {name}')
 
     result = run_script('tools/dist_train.sh', RANKS_CONFIG, '2',
                         '--work-dir', work_dir, '--resume', *tiny_options())
@@ -159,6 +210,28 @@ def test_dist_scripts_default_to_the_venv_python(tmp_path):
                             capture_output=True, text=True, env=env,
                             timeout=60)
     assert result.stdout.startswith('venv python -m torch.distributed.run')
+
+
+def test_a_lost_node_ends_the_other_within_the_timeout(tmp_path,
+                                                       tiny_options):
+    """Node 1 (its torchrun agent and its rank) is killed before iteration
+    2: node 0 ends, well within env_cfg.dist_cfg.timeout, with a line
+    naming the rank it lost."""
+    nodes = start_two_nodes(
+        'tools/dist_train.sh',
+        osp.join(REPO, 'tests', 'configs', 'tiny_shapes_node_dies.py'), '1',
+        '--work-dir', str(tmp_path), *tiny_options(
+            'env_cfg.dist_cfg.timeout=60', 'train_cfg.max_epochs=1'),
+        timeout_s=120)
+    status, _, stderr = nodes[0]
+    assert status != 0
+    errors = [line for line in stderr.splitlines()
+              if line.startswith('error: ')]
+    assert errors == [
+        'error: a distributed operation lost its connection to a rank: '
+        'rank 1 stopped answering in train iteration 2; the others started '
+        'iteration 2'], stderr[-3000:]
+    assert not osp.exists(tmp_path / 'epoch_1.pth')
 
 
 def test_a_stalled_rank_ends_the_run_naming_it(tmp_path, tiny_options):

@@ -25,15 +25,20 @@ class SaveRankParameters(Hook):
 
 class KillRankAtIteration(Hook):
     """Kills rank ``rank`` with SIGKILL before iteration ``iteration``, as
-    an out-of-memory killer or a lost node would."""
+    an out-of-memory killer would; with ``whole_node`` the node's torchrun
+    agent first, as a lost node would."""
 
-    def __init__(self, rank: int = 1, iteration: int = 2) -> None:
+    def __init__(self, rank: int = 1, iteration: int = 2,
+                 whole_node: bool = False) -> None:
         self.rank, self.iteration = rank, iteration
+        self.whole_node = whole_node
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
         if get_rank() == self.rank and runner.iter + 1 == self.iteration:
             import os
             import signal
+            if self.whole_node:  # the torchrun agent that started it
+                os.kill(os.getppid(), signal.SIGKILL)
             os.kill(os.getpid(), signal.SIGKILL)
 
 
