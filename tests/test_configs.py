@@ -27,6 +27,9 @@ def test_evaluation_matches_mmpretrain():
         # Our LoadImageFromFileChecked decodes as mmcv's LoadImageFromFile
         # does (tests/test_bad_input.py compares the pixels).
         name = value if isinstance(value, str) else value.__name__
+        # Our data set by registry name (mmpretrain's ImageNet with an
+        # exclude_file option).
+        name = name.split('.')[-1]
         return name.replace('PackClsInputs', 'PackInputs').replace(
             'LoadImageFromFileChecked', 'LoadImageFromFile')
 

@@ -73,11 +73,12 @@ def test_mmpretrains_test_tool_gives_our_predictions(
 
 
 def test_mmpretrains_inferencer_gives_our_scores(one_epoch_run, shapes_root,
+                                                mmpretrain_checkpoint,
                                                 tmp_path):
     """ImageClassificationInferencer on a published checkpoint of ours.
-    It reads class names from the checkpoint: without them mmpretrain looks
-    the data set up with Registry.get, which takes names, not the classes
-    our pure-Python configs hold."""
+    It reads class names from the checkpoint; the main config's data set
+    is named (not given as a class), so it also builds from weights alone
+    (mmpretrain then looks the data set up by name)."""
     from mmpretrain.apis import ImageClassificationInferencer
     published = call_tool('tools/model_converters/publish_model.py',
                           osp.join(one_epoch_run, 'epoch_1.pth'),
@@ -98,6 +99,15 @@ def test_mmpretrains_inferencer_gives_our_scores(one_epoch_run, shapes_root,
             scores[label] = score
         torch.testing.assert_close(torch.as_tensor(theirs['pred_scores']),
                                    scores)
+    weights_only = str(tmp_path / 'weights.pth')
+    torch.save(load_checkpoint_file(checkpoint)['state_dict'], weights_only)
+    ImageClassificationInferencer(model=TINY_CONFIG, pretrained=weights_only)
+    # mmpretrain's layout, no dataset_meta: the main config's data set is
+    # ImageNet, whose 1000 names it finds by the name the config gives
+    _, in1k = mmpretrain_checkpoint
+    inferencer = ImageClassificationInferencer(model=MAIN_CONFIG,
+                                               pretrained=in1k)
+    assert len(inferencer.classes) == 1000
 
 
 def test_mmpretrains_train_tool_trains_and_resumes(one_epoch_run,

@@ -11,7 +11,7 @@ with read_base():
 from mmcv.transforms import RandomFlip
 from mmpre_inception.engine import TrainValEMAHook
 from mmengine.optim import CosineAnnealingLR, OptimWrapper
-from mmpretrain.datasets import (CenterCrop, CustomDataset, PackInputs,
+from mmpretrain.datasets import (CenterCrop, PackInputs,
                                  RandomResizedCrop, ResizeEdge)
 from torch.optim import AdamW
 
@@ -48,7 +48,7 @@ train_dataloader.update(
     num_workers=0,
     persistent_workers=False,
     dataset=dict(
-        type=CustomDataset,
+        type='mmpretrain.CustomDataset',
         data_root=data_root,
         ann_file='meta/train.txt',
         data_prefix='train',
@@ -59,7 +59,7 @@ val_dataloader.update(
     num_workers=0,
     persistent_workers=False,
     dataset=dict(
-        type=CustomDataset,
+        type='mmpretrain.CustomDataset',
         data_root=data_root,
         ann_file='meta/val.txt',
         data_prefix='val',

@@ -14,7 +14,6 @@ with read_base():
     from ..inception_v3_8xb32_in1k import *
 
 from mmengine.optim import CosineAnnealingLR, LinearLR, OptimWrapper
-from mmpretrain.datasets import CustomDataset
 from torch.optim import SGD
 
 from mmpre_inception.engine import MergedGroupsOptimWrapperConstructor
@@ -36,12 +35,12 @@ data_preprocessor.num_classes = num_classes
 
 # Class names and labels come from the sub-folder names.
 train_dataloader.dataset = dict(
-    type=CustomDataset,
+    type='mmpretrain.CustomDataset',
     data_root=data_root,
     data_prefix='train',
     pipeline=train_pipeline)
 val_dataloader.dataset = dict(
-    type=CustomDataset,
+    type='mmpretrain.CustomDataset',
     data_root=data_root,
     data_prefix='val',
     pipeline=test_pipeline)

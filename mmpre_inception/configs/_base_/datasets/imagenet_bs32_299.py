@@ -10,9 +10,14 @@ from mmpretrain.datasets import (CenterCrop, PackInputs, RandomResizedCrop,
 from mmpretrain.evaluation import Accuracy
 
 # mmpretrain's ImageNet with `exclude_file` (below)
-from mmpre_inception.datasets import ImageNet, LoadImageFromFileChecked
+from mmpre_inception.datasets import LoadImageFromFileChecked
 
 data_root = 'data/imagenet'
+# A registry name, not the class: mmpretrain's inferencer (and its
+# get_model) looks the data set up by name for its class names when a
+# checkpoint carries none. ``mmpre_inception.datasets.ImageNet`` is
+# mmpretrain's with the devkit's blacklist as ``exclude_file``.
+dataset_type = 'mmpre_inception.ImageNet'
 
 data_preprocessor = dict(
     num_classes=1000,
@@ -45,7 +50,7 @@ train_dataloader = dict(
     # set persistent_workers=False with it.
     persistent_workers=True,
     dataset=dict(
-        type=ImageNet,
+        type=dataset_type,
         data_root=data_root,
         ann_file='meta/train.txt',
         data_prefix='train',
@@ -60,7 +65,7 @@ val_dataloader = dict(
     # start-up; without them num_workers=0 works as it is.
     persistent_workers=False,
     dataset=dict(
-        type=ImageNet,
+        type=dataset_type,
         data_root=data_root,
         ann_file='meta/val.txt',
         data_prefix='val',
