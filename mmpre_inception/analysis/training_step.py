@@ -141,8 +141,8 @@ def measure_training(cfg: Config, *, iterations: int = 6,
     ``after_train_iter`` hook (data loading left out).
 
     The config is run as it is but for what a measurement needs: a
-    temporary work dir, no validation, no checkpoint, and a training set cut
-    to the iterations measured.
+    temporary work dir, no validation, no checkpoint, a training set cut to
+    the iterations measured, and warnings only in the log.
 
     Args:
         cfg (Config): A training config (its data set must be readable).
@@ -164,6 +164,7 @@ def measure_training(cfg: Config, *, iterations: int = 6,
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1,
                                         save_last=False)
     cfg.default_hooks.pop('progress', None)
+    cfg.log_level = 'WARNING'  # the measurement's lines, not the Runner's
     with tempfile.TemporaryDirectory() as work_dir:
         cfg.work_dir = work_dir
         runner = build_runner(cfg)
