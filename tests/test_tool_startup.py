@@ -42,3 +42,32 @@ def test_no_tool_imports_a_heavy_module_before_parsing_its_arguments():
              for tool, modules in lines.items() if modules != '-'}
     assert not heavy, heavy
     assert len(lines) == len(tools)
+
+
+# What tools may import of ours: the public API and the pieces every user
+# of the package sees (errors, registries, the analysis layer on top).
+PUBLIC = ('mmpre_inception', 'mmpre_inception.apis', 'mmpre_inception.errors',
+          'mmpre_inception.registry', 'mmpre_inception.analysis')
+
+
+def test_tools_import_only_the_public_api():
+    """The contract .importlinter cannot state (tools/ is not a package):
+    tools -> apis, never the layers' internals."""
+    import ast
+    tools = sorted(glob.glob(osp.join(REPO, 'tools', '**', '*.py'),
+                             recursive=True) +
+                   glob.glob(osp.join(REPO, 'demo', '*.py')))
+    internal = []
+    for tool in tools:
+        with open(tool) as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            names = [node.module] if isinstance(node, ast.ImportFrom) else [
+                alias.name for alias in node.names] if isinstance(
+                    node, ast.Import) else []
+            for name in names:
+                if name and name.split('.')[0] == 'mmpre_inception' and \
+                        not any(name == p or name.startswith(p + '.')
+                                for p in PUBLIC[1:]) and name != PUBLIC[0]:
+                    internal.append(f'{osp.relpath(tool, REPO)}: {name}')
+    assert not internal, internal

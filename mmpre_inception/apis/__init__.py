@@ -35,6 +35,15 @@ _NAMES = {
     'default_work_dir': 'mmpre_inception.utils',
     'load_config': 'mmpre_inception.utils',
     'is_main_process': 'mmengine.dist',
+    # Files the tools write and read, each in its one home.
+    'write_atomically': 'mmpre_inception.checkpoint',
+    'save_checkpoint_atomically': 'mmpre_inception.checkpoint',
+    'load_results': 'mmpre_inception.evaluation',
+    'write_json': 'mmpre_inception.evaluation',
+    'check_annotation_file': 'mmpre_inception.datasets',
+    'check_config_annotations': 'mmpre_inception.datasets',
+    'list_unreadable_images': 'mmpre_inception.datasets',
+    'make_synthetic_imagenet': 'mmpre_inception.datasets',
 }
 
 __all__ = list(_NAMES)

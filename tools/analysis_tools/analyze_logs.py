@@ -78,7 +78,7 @@ def curve(log: Dict[str, List[dict]], key: str, x: str):
     by_epoch = bool(log['train']) and 'epoch' in log['train'][0]
     if x == 'epoch' and not by_epoch:
         raise ConfigError('--x epoch: this run is iteration-based (its log '
-                         'has no epochs); use --x iter')
+                          'has no epochs); use --x iter')
     length = iters_per_epoch(log['train']) if by_epoch else 1
     # A training entry's `step` is the iteration; a validation entry's is
     # the epoch of an epoch-based run, else the iteration.
@@ -106,7 +106,7 @@ def plot_curves(logs: List[dict], labels: List[str], keys: List[str],
                                  for entry in part for k in entry} -
                                 {'step', 'epoch', 'iter'})
                 raise ConfigError(f'--keys {key}: not in the logs; logged '
-                                 f'keys: {" ".join(logged)}')
+                                  f'keys: {" ".join(logged)}')
             continue
         found[key] = curves
     if not found:

@@ -112,7 +112,7 @@ def main(argv=None) -> int:
         from mmpre_inception.analysis.predictions import (class_names,
                                                           load_predictions)
         from mmpre_inception.apis import load_config
-        from mmpre_inception.evaluation import write_json
+        from mmpre_inception.apis import write_json
         register_all_modules(init_default_scope=False)
         if args.topk < 1 or args.columns < 1:
             raise ConfigError('--topk and --columns: give 1 or more')

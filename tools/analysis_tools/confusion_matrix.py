@@ -77,7 +77,7 @@ def plot_matrix(matrix: np.ndarray, names, classes: np.ndarray,
 
 
 def write_csv(matrix: np.ndarray, names, path: str) -> None:
-    from mmpre_inception.checkpoint import write_atomically
+    from mmpre_inception.apis import write_atomically
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(['true \\ predicted'] + list(names))

@@ -78,7 +78,7 @@ def main(argv=None) -> int:
         import torch
         from mmengine.evaluator import Evaluator
 
-        from mmpre_inception.evaluation import load_results, write_json
+        from mmpre_inception.apis import load_results, write_json
         predictions = load_results(args.pkl_results)
         metrics = build_metrics(args.metric_options)
         results = Evaluator(metrics).offline_evaluate(predictions, None)

@@ -38,8 +38,8 @@ def load_images(data_root: str, count: int, pipeline_cfg) -> dict:
     from mmengine.dataset import Compose, pseudo_collate
     from mmengine.registry import DefaultScope
 
-    from mmpre_inception.datasets import (AnnotationError,
-                                          check_annotation_file)
+    from mmpre_inception.apis import check_annotation_file
+    from mmpre_inception.errors import AnnotationError
     ann_file = osp.join(data_root, 'meta', 'val.txt')
     if check_annotation_file(ann_file, osp.join(data_root, 'val')) == 0:
         raise AnnotationError(f'{ann_file}: no images listed')
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
         from mmpre_inception.analysis import (
             build_mmpretrain_classifier, mmpretrain_inception_config_path)
         from mmpre_inception.analysis.calibration import calibrate
-        from mmpre_inception.checkpoint import save_checkpoint_atomically
+        from mmpre_inception.apis import save_checkpoint_atomically
         torch.manual_seed(args.seed)
         cfg = Config.fromfile(mmpretrain_inception_config_path())
         model = build_mmpretrain_classifier(cfg)

@@ -22,7 +22,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     with command_line() as outcome:
-        from mmpre_inception.datasets import make_synthetic_imagenet
+        from mmpre_inception.apis import make_synthetic_imagenet
         info = make_synthetic_imagenet(args.root, args.train_per_class,
                                        args.val_per_class, args.image_size,
                                        seed=args.seed)

@@ -38,9 +38,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     with command_line() as outcome:
         from mmpre_inception import register_all_modules
-        from mmpre_inception.apis import ConfigError, load_config
-        from mmpre_inception.datasets import (check_config_annotations,
-                                              list_unreadable_images)
+        from mmpre_inception.apis import (ConfigError,
+                                          check_config_annotations,
+                                          list_unreadable_images, load_config)
         loader = f'{args.split}_dataloader'
         cfg = load_config(args.config, args.cfg_options)
         if not cfg.get(loader):
@@ -52,7 +52,7 @@ def main(argv=None) -> int:
         for line in broken:
             print(line)
         if args.out:
-            from mmpre_inception.checkpoint import write_atomically
+            from mmpre_inception.apis import write_atomically
             write_atomically(''.join(line + '\n' for line in broken).encode(),
                              args.out)
         print(f'{total - len(broken)} of {total} images open; {len(broken)} '

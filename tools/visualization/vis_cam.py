@@ -100,7 +100,7 @@ def class_activation_maps(model, inputs, layers, methods, category=None):
         category = int(probabilities.argmax())
     elif not 0 <= category < len(probabilities):
         raise ConfigError(f'--target-category {category}: the model has '
-                         f'{len(probabilities)} classes')
+                          f'{len(probabilities)} classes')
 
     class Logits(torch.nn.Module):
         """Images in, logits out (mmpretrain's ``mode='tensor'``), as

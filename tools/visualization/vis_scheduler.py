@@ -121,7 +121,7 @@ def plot_schedule(schedule: dict, x: str, size: str, title=None):
     if x == 'epoch':
         if schedule['epoch_length'] is None:
             raise ConfigError('--x epoch: this run is iteration-based; '
-                             'use --x iter')
+                              'use --x iter')
         steps /= schedule['epoch_length']
     fig = new_figure(size)
     axes = fig.subplots(2, 1, sharex=True)
