@@ -24,7 +24,7 @@ import errno
 import sys
 from typing import Iterator, Optional
 
-from mmpre_inception.errors import RUN_FAILED, exit_status
+from mmpre_inception.errors import RUN_FAILED, StalledRankError, exit_status
 
 # Writing failures that a user fixes (space, quota, permissions), not bugs.
 _WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
@@ -125,7 +125,7 @@ def process_group(launcher: str,
     CUDA); it is destroyed at the end, after the Runner inside is dropped
     (gloo aborts a process whose group is torn down at exit). A collective
     that times out or loses its peer becomes a
-    :class:`~mmpre_inception.engine.StalledRankError` naming the rank that
+    :class:`~mmpre_inception.errors.StalledRankError` naming the rank that
     stopped.
 
     Args:
@@ -133,7 +133,7 @@ def process_group(launcher: str,
         timeout_s (float, optional): The config's
             ``env_cfg.dist_cfg.timeout``, seconds.
     """
-    from mmpre_inception.engine import StalledRankError, name_stalled_ranks
+    from mmpre_inception.engine import name_stalled_ranks
     from mmpre_inception.utils import (init_cpu_distributed,
                                        shutdown_distributed)
     init_cpu_distributed(launcher, timeout_s)

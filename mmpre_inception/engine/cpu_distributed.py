@@ -1,4 +1,4 @@
-"""DistributedDataParallel for CPU processes (gloo), e.g. CI or CPU clusters."""
+"""DistributedDataParallel for CPU processes (gloo): CI, CPU clusters."""
 from mmengine.model import MMDistributedDataParallel
 
 from mmpre_inception.registry import MODEL_WRAPPERS

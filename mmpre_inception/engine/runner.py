@@ -5,15 +5,15 @@ import re
 from typing import List, Optional
 
 import torch
-
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from mmpre_inception.checkpoint import (CheckpointError, fit_checkpoint,
                                         read_checkpoint)
 from mmpre_inception.registry import RUNNERS
 from mmpre_inception.utils import resolve_auto_workers
+
+from .private_apis import load_checkpoint_to_model
 
 # Multi-line listings mmengine logs at the start of every run, and one
 # line per parameter group option: hundreds of lines before any result.
@@ -164,8 +164,8 @@ class ConsoleSummaryRunner(Runner):
             self.logger.info(f"{filename}: took the 'module.' prefix of a "
                              'model saved from DDP off every key')
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        checkpoint = _load_checkpoint_to_model(
-            model, checkpoint, strict, revise_keys=revise_keys or [])
+        checkpoint = load_checkpoint_to_model(model, checkpoint, strict,
+                                              revise_keys)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint

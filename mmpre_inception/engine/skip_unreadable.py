@@ -10,7 +10,8 @@ from mmpre_inception.datasets import (LoadImageFromFileChecked,
                                       collate_skipping_unreadable)
 
 from .hooks import UnreadableImagesHook
-from .loops import SkipEmptyBatchesTestLoop, SkipEmptyBatchesValLoop
+from .loops import (SkipEmptyBatchesTestLoop, SkipEmptyBatchesTrainLoop,
+                    SkipEmptyBatchesValLoop)
 
 
 def _is_type(step_type, cls) -> bool:
@@ -33,8 +34,8 @@ def enable_skip_unreadable(cfg: Config,
                            ) -> None:
     """Make ``loaders`` skip unreadable images instead of stopping: the
     image loader logs and drops them, the data set hands the drop to the
-    data loader, the collate function leaves them out, the evaluation
-    loops pass over a batch left with no image, and a hook reports the
+    data loader, the collate function leaves them out, the loops pass
+    over a batch left with no image, and a hook reports the
     count (``--skip-unreadable``).
 
     Args:
@@ -65,6 +66,15 @@ def enable_skip_unreadable(cfg: Config,
         key, loop = loops.get(name, (None, None))
         if key and cfg.get(key) is not None and cfg.get(name):
             cfg[key] = dict(cfg[key], type=_dotted(loop))
+    train_cfg = cfg.get('train_cfg')
+    if 'train_dataloader' in loaders and cfg.get('train_dataloader') and \
+            train_cfg and train_cfg.get('by_epoch', True) and \
+            'type' not in train_cfg:
+        # A loop given by type takes no by_epoch (mmengine reads it only
+        # to choose its own).
+        cfg.train_cfg = dict(
+            {k: v for k, v in train_cfg.items() if k != 'by_epoch'},
+            type=_dotted(SkipEmptyBatchesTrainLoop))
     hooks = list(cfg.get('custom_hooks') or [])
     if not any(_is_type(hook.get('type'), UnreadableImagesHook)
                for hook in hooks):

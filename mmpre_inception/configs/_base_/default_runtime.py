@@ -10,7 +10,7 @@ from mmpre_inception.engine import (AtomicCheckpointHook,
                                     FoldBatchNormHook,
                                     MMEngineSafeGlobalsHook,
                                     NonFiniteLossHook, NonFiniteScoresHook,
-                                    ProgressHook,
+                                    ProgressHook, RankProgressHook,
                                     RGBVisualizationHook,
                                     StopLoaderWorkersHook)
 
@@ -42,6 +42,9 @@ default_hooks = dict(
     # A line with the rate and the time left every 10 s: the logger's
     # interval of 100 iterations can be minutes apart on a CPU.
     progress=dict(type=ProgressHook, interval_s=10),
+    # Each rank's iterations in the process group's store, so that a run
+    # whose rank stops answering ends naming it.
+    rank_progress=dict(type=RankProgressHook),
     # Persistent data-loader workers stop when the run ends, not at
     # garbage collection (which spills tracebacks in distributed runs).
     stop_workers=dict(type=StopLoaderWorkersHook),

@@ -3,15 +3,12 @@ from mmengine.hooks import Hook
 
 from mmpre_inception.registry import HOOKS
 
+from ..private_apis import shutdown_loader_workers
+
 
 def stop_workers(dataloader) -> None:
     """Shut down a DataLoader's persistent workers now, if it has any."""
-    # torch keeps a persistent_workers iterator in the private `_iterator`
-    # and stops its workers only when it is garbage collected.
-    iterator = getattr(dataloader, '_iterator', None)
-    if iterator is not None and hasattr(iterator, '_shutdown_workers'):
-        iterator._shutdown_workers()
-        dataloader._iterator = None
+    shutdown_loader_workers(dataloader)
 
 
 @HOOKS.register_module()

@@ -20,20 +20,22 @@ class UnreadableImagesHook(Hook):
     def __init__(self) -> None:
         self.counts = {}
 
-    def _start(self, mode: str) -> None:
+    # mmengine's Hook calls these for training, validation and test alike.
+    def _before_epoch(self, runner, mode: str = 'train') -> None:
         self.counts[mode] = 0
 
-    def _add(self, mode: str, data_batch) -> None:
+    def _after_iter(self, runner, batch_idx: int, data_batch=None,
+                    outputs=None, mode: str = 'train') -> None:
         if isinstance(data_batch, dict):
             self.counts[mode] += int(data_batch.get('unreadable', 0))
 
-    def _report(self, runner, mode: str, dataloader) -> None:
+    def _after_epoch(self, runner, mode: str = 'train') -> None:
         total = torch.tensor([float(self.counts.get(mode, 0))])
         # mmengine's all_reduce moves the tensor to the backend's device
         # (a GPU for nccl) and back; one process returns it as it is.
         all_reduce(total)
         skipped = int(total.item())
-        size = len(dataloader.dataset)
+        size = len(getattr(runner, f'{mode}_dataloader').dataset)
         runner.message_hub.update_info(f'{mode}/unreadable', skipped)
         runner.message_hub.update_info(f'{mode}/scored', size - skipped)
         if skipped or mode != 'train':
@@ -41,33 +43,3 @@ class UnreadableImagesHook(Hook):
                 f'{mode}: {skipped} unreadable images skipped (each logged '
                 f'above); {size - skipped} of {size} samples used',
                 logger='current', level=30 if skipped else 20)
-
-    def before_train_epoch(self, runner) -> None:
-        self._start('train')
-
-    def before_val_epoch(self, runner) -> None:
-        self._start('val')
-
-    def before_test_epoch(self, runner) -> None:
-        self._start('test')
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
-                         outputs=None) -> None:
-        self._add('train', data_batch)
-
-    def after_val_iter(self, runner, batch_idx, data_batch=None,
-                       outputs=None) -> None:
-        self._add('val', data_batch)
-
-    def after_test_iter(self, runner, batch_idx, data_batch=None,
-                        outputs=None) -> None:
-        self._add('test', data_batch)
-
-    def after_train_epoch(self, runner) -> None:
-        self._report(runner, 'train', runner.train_dataloader)
-
-    def after_val_epoch(self, runner, metrics=None) -> None:
-        self._report(runner, 'val', runner.val_dataloader)
-
-    def after_test_epoch(self, runner, metrics=None) -> None:
-        self._report(runner, 'test', runner.test_dataloader)

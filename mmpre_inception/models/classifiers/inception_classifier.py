@@ -30,6 +30,11 @@ def _auxiliary_may_be_absent(model, incompatible_keys) -> None:
                   'which inference does not use.', logger='current')
 
 
+@torch.compiler.disable
+def _update_params(optim_wrapper, loss: torch.Tensor) -> None:
+    optim_wrapper.update_params(loss)
+
+
 @MODELS.register_module()
 class InceptionClassifier(ImageClassifier):
     """mmpretrain's ``ImageClassifier`` that accepts both our checkpoint
@@ -117,14 +122,18 @@ class InceptionClassifier(ImageClassifier):
             return torch.cat(parts)
         return tuple(torch.cat(outputs) for outputs in zip(*parts))
 
-    # ``--skip-unreadable`` can leave a training batch with no image at
-    # all; mmengine's training loop calls this with every batch (the
-    # evaluation loops are ``SkipEmptyBatches*Loop``).
     def train_step(self, data: dict, optim_wrapper) -> dict:
-        # A list of images (mmengine's collate) or one tensor (mmpretrain's
-        # tools set default_collate).
-        return super().train_step(data, optim_wrapper) \
-            if len(data['inputs']) else {}
+        """mmengine's ``BaseModel.train_step``, with the update (backward,
+        clipping, optimizer step, the hooks wrapped around it) run eagerly
+        when ``compile`` compiles this step: dynamo cannot trace mmengine's
+        scheduler wrapper around the optimizer step (torch 2.14), and the
+        multi-tensor update needs no compiling to be launch-light."""
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses = self._run_forward(data, mode='loss')
+        loss, log_vars = self.parse_losses(losses)
+        _update_params(optim_wrapper, loss)
+        return log_vars
 
     #: Every load checks that the weights fit (see ``_load_from_state_dict``).
     checks_loaded_weights = True
