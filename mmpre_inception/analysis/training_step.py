@@ -8,6 +8,7 @@ the parameters is bound by launches, not by the network; on a CPU the
 count is the same (our configs ask for the multi-tensor paths on every
 device), so CI sees what a GPU would run.
 """
+import contextlib
 import copy
 import tempfile
 import time
@@ -120,14 +121,19 @@ class _Probe:
             raise _StopTraining
 
 
-def network_calls(model: torch.nn.Module, data_batch: dict) -> int:
+def network_calls(model: torch.nn.Module, data_batch: dict,
+                  optim_wrapper=None) -> int:
     """Aten calls of the network's own data preprocessing, forward, loss
-    and backward on ``data_batch`` (the gradients are dropped after)."""
+    and backward on ``data_batch`` (the gradients are dropped after), in
+    ``optim_wrapper``'s context (its autocast, with ``--amp``)."""
     model.train()
     counter = AtenCallCounter()
+    context = optim_wrapper.optim_context(model) if optim_wrapper else \
+        contextlib.nullcontext()
     with counter:
-        data = model.data_preprocessor(data_batch, True)
-        losses = model._run_forward(data, mode='loss')
+        with context:
+            data = model.data_preprocessor(data_batch, True)
+            losses = model._run_forward(data, mode='loss')
         loss, _ = model.parse_losses(losses)
         loss.backward()
     model.zero_grad(set_to_none=True)
@@ -178,7 +184,7 @@ def measure_training(cfg: Config, *, iterations: int = 6,
             pass
         model = runner.model.module if hasattr(runner.model, 'module') \
             else runner.model
-        own = network_calls(model, probe.batch)
+        own = network_calls(model, probe.batch, runner.optim_wrapper)
         del runner
     return dict(seconds=probe.watch.seconds, batch_size=batch_size,
                 aten_calls=probe.counter.counts, network_calls=own)
