@@ -31,10 +31,10 @@ demo: $(INSTALLED)
 		--work-dir $(DEMO_DIR)/test --out $(DEMO_DIR)/test/predictions.pkl
 	$(PY) tools/analysis_tools/analyze_logs.py plot_curve \
 		$(DEMO_DIR)/2*/vis_data/2*.json --out $(DEMO_DIR)/learning_curves.png
-	$(PY) tools/analysis_tools/confusion_matrix.py \
-		$(DEMO_DIR)/test/predictions.pkl --config $(DEMO_CONFIG) \
-		--out $(DEMO_DIR)/confusion_matrix.png \
-		--out-matrix $(DEMO_DIR)/confusion_matrix.csv
+	$(PY) tools/analysis_tools/confusion_matrix.py $(DEMO_CONFIG) \
+		$(DEMO_DIR)/test/predictions.pkl --include-values \
+		--show-path $(DEMO_DIR)/confusion_matrix.png \
+		--out $(DEMO_DIR)/confusion_matrix.csv
 	@echo "Checkpoint: $$(cat $(DEMO_DIR)/last_checkpoint)"
 	@echo "Training log: $$(ls $(DEMO_DIR)/2*/2*.log)"
 	@echo "Predictions: $(DEMO_DIR)/test/predictions.pkl"

@@ -5,6 +5,8 @@ from helpers.numerics import calibrate
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpre_inception.models import InceptionV3, InceptionV3Head
+from mmpre_inception.models.backbones.inception_v3 import (BasicConv2d,
+                                                          InceptionA)
 
 STAGE_CHANNELS = (192, 288, 768, 2048)
 # Spatial size of each stage output, computed by hand from the layer
@@ -159,3 +161,35 @@ def test_forward_stops_at_last_requested_stage():
     model.Mixed_6a.register_forward_hook(lambda *args: called.append(1))
     model(torch.rand(1, 3, 107, 107))
     assert not called
+
+
+def test_options_reach_every_block_through_constructors():
+    """norm_cfg and pool_count_include_pad are passed down when the blocks
+    are built, not patched in afterwards: every convolution's norm layer
+    has the configured type and momentum, every pooling block the
+    configured padding rule, and the pooling result follows it."""
+    model = InceptionV3(
+        norm_cfg=dict(type='BN', eps=1e-3, momentum=0.004),
+        pool_count_include_pad=False)
+    convs = [m for m in model.modules() if isinstance(m, BasicConv2d)]
+    assert len(convs) == 94
+    assert {(type(c.bn), c.bn.momentum, c.bn.eps) for c in convs} == {
+        (torch.nn.BatchNorm2d, 0.004, 1e-3)}
+    pooling = {name: m.count_include_pad for name, m in model.named_modules()
+               if hasattr(m, 'count_include_pad')}
+    assert sorted(pooling) == [
+        'Mixed_5b', 'Mixed_5c', 'Mixed_5d', 'Mixed_6b', 'Mixed_6c',
+        'Mixed_6d', 'Mixed_6e', 'Mixed_7b', 'Mixed_7c']
+    assert set(pooling.values()) == {False}
+    # a block built on its own takes the same options
+    block = InceptionA(4, pool_features=2, count_include_pad=False).eval()
+    ones = torch.ones(1, 4, 3, 3)
+    pooled = []
+    block.branch_pool.register_forward_pre_hook(
+        lambda module, args: pooled.append(args[0]))
+    block(ones)
+    # with padding excluded the corner's mean of ones stays one
+    torch.testing.assert_close(pooled[0], ones, rtol=0, atol=0)
+    sync = InceptionV3(norm_cfg=dict(type='SyncBN', eps=1e-3))
+    assert {type(m.bn).__name__ for m in sync.modules()
+            if isinstance(m, BasicConv2d)} == {'SyncBatchNorm'}

@@ -2,6 +2,7 @@
 asked for, and the data behind each picture is checked against its source
 (the JSON log, the scheduler's rule, a recount of the --out file, the
 images on disk)."""
+import ast
 import csv
 import glob
 import json
@@ -12,7 +13,7 @@ import mmcv
 import numpy as np
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, call_tool, tool_module
+from helpers.tools import REPO, TINY_CONFIG, call_tool
 from PIL import Image
 
 pytestmark = pytest.mark.slow
@@ -58,7 +59,7 @@ def test_plot_curve_draws_the_logged_values(run_log, tmp_path):
     assert png_size(out) == (800, 900)
 
     from mmpretrain.utils import load_json_log
-    tool = tool_module('tools/analysis_tools/analyze_logs.py')
+    from mmpre_inception.analysis import logs as tool
     train = [e for e in entries if 'loss' in e]
     val = [e for e in entries if 'accuracy/top1' in e]
     # The tiny run: 40 training images in batches of 8, logged every step.
@@ -102,13 +103,13 @@ def test_vis_scheduler_shows_the_paper_staircase(tmp_path):
     out = tmp_path / 'lr.png'
     result = call_tool('tools/visualization/vis_scheduler.py', MAIN_CONFIG,
                        '--dataset-size', '2560', '--ngpus', '8', '--size',
-                       '700x500', '--out', str(out), check=True)
+                       '700x500', '--save-path', str(out), check=True)
     assert png_size(out) == (700, 500)
     # 2560 images / (32 x 8) = 10 iterations per epoch, 100 epochs.
     assert '1000 iterations (10 per epoch);' in result.stdout
 
     from mmpre_inception.utils import load_config
-    tool = tool_module('tools/visualization/vis_scheduler.py')
+    from mmpre_inception.analysis import schedule as tool
     schedule = tool.simulate(load_config(MAIN_CONFIG), epoch_length=10)
     epochs = np.arange(1000) // 10
     # The paper: 0.045, x0.94 every two epochs; RMSProp momentum 0.9.
@@ -131,7 +132,7 @@ def test_vis_scheduler_follows_warmup_and_cosine():
     iterations (LinearLR from 1e-3 x), then a cosine stepped per epoch
     from epoch 5 to 300 down to 1e-5; AdamW's beta1 as the momentum."""
     from mmpre_inception.utils import load_config
-    tool = tool_module('tools/visualization/vis_scheduler.py')
+    from mmpre_inception.analysis import schedule as tool
     schedule = tool.simulate(load_config(MIXUP_CONFIG), epoch_length=4)
     assert len(schedule['lr']) == 300 * 4
     iters = np.arange(1200)
@@ -161,10 +162,9 @@ def recount(out_file: str, num_classes: int) -> np.ndarray:
 def test_confusion_matrix_counts_equal_a_recount(evaluated, tmp_path):
     _, out_file, _ = evaluated
     png, table = tmp_path / 'cm.png', tmp_path / 'cm.csv'
-    result = call_tool('tools/analysis_tools/confusion_matrix.py', out_file,
-                       '--config', TINY_CONFIG, '--out', str(png),
-                       '--out-matrix', str(table), '--size', '700x600',
-                       check=True)
+    result = call_tool('tools/analysis_tools/confusion_matrix.py',
+                       TINY_CONFIG, out_file, '--show-path', str(png),
+                       '--out', str(table), '--size', '700x600', check=True)
     assert png_size(png) == (700, 600)
     expected = recount(out_file, 10)
     with open(table) as f:
@@ -178,7 +178,7 @@ def test_confusion_matrix_counts_equal_a_recount(evaluated, tmp_path):
         np.array([row[1:] for row in rows[1:]], dtype=int), expected)
     assert f'{np.trace(expected)} of 20 correct' in result.stdout
 
-    tool = tool_module('tools/analysis_tools/confusion_matrix.py')
+    from mmpre_inception.analysis import confusion as tool
     fig = tool.plot_matrix(expected, names, np.arange(10), False, '700x600')
     np.testing.assert_array_equal(fig.axes[0].images[0].get_array(),
                                   expected)
@@ -189,7 +189,7 @@ def test_confusion_matrix_counts_equal_a_recount(evaluated, tmp_path):
 
 
 def test_confusion_matrix_shows_the_classes_with_most_errors():
-    tool = tool_module('tools/analysis_tools/confusion_matrix.py')
+    from mmpre_inception.analysis import confusion as tool
     matrix = np.diag([5, 5, 5, 5, 5])
     matrix[1, 3] = 4  # 1 taken for 3 four times
     matrix[4, 0] = 1
@@ -205,9 +205,9 @@ def test_confusion_matrix_shows_the_classes_with_most_errors():
 def test_galleries_hold_the_most_confident_successes_and_failures(
         evaluated, tmp_path):
     _, out_file, _ = evaluated
-    call_tool('tools/analysis_tools/analyze_results.py', out_file,
-              '--config', TINY_CONFIG, '--out-dir', str(tmp_path), '--topk',
-              '3', check=True)
+    call_tool('tools/analysis_tools/analyze_results.py', TINY_CONFIG,
+              out_file, '--out-dir', str(tmp_path), '--topk', '3',
+              check=True)
     with open(out_file, 'rb') as f:
         samples = pickle.load(f)
     scores = [float(s['pred_score'][int(s['pred_label'][0])])
@@ -229,7 +229,7 @@ def test_galleries_hold_the_most_confident_successes_and_failures(
         assert png_size(tmp_path / f'{kind}.png') == (1000, 300)
 
     from mmpre_inception.analysis.predictions import load_predictions
-    tool = tool_module('tools/analysis_tools/analyze_results.py')
+    from mmpre_inception.analysis import galleries as tool
     predictions = load_predictions(out_file)
     chosen = [e['sample'] for e in listing['failure'] + listing['success']]
     fig = tool.gallery(predictions, chosen, [str(i) for i in range(10)],
@@ -244,9 +244,9 @@ def test_galleries_hold_the_most_confident_successes_and_failures(
 
 def test_result_tools_name_a_bad_file(tmp_path):
     (tmp_path / 'bad.pkl').write_bytes(pickle.dumps({'not': 'a list'}))
-    for tool, extra in (('confusion_matrix.py', ['--out', 'x.png']),
+    for tool, extra in (('confusion_matrix.py', ['--show-path', 'x.png']),
                         ('analyze_results.py', ['--out-dir', 'x'])):
-        result = call_tool(f'tools/analysis_tools/{tool}',
+        result = call_tool(f'tools/analysis_tools/{tool}', TINY_CONFIG,
                            str(tmp_path / 'bad.pkl'), *extra,
                            cwd=REPO)
         one_line_error(result, f'error: {tmp_path}/bad.pkl: not a '
@@ -261,14 +261,14 @@ def test_browse_dataset_has_one_panel_per_training_step(shapes_root,
     out = tmp_path / 'browse.png'
     result = call_tool(
         'tools/visualization/browse_dataset.py', MAIN_CONFIG,
-        '--num-images', '2', '--out', str(out), '--cfg-options',
+        '-n', '2', '--out', str(out), '--cfg-options',
         f'train_dataloader.dataset.data_root={shapes_root}', check=True)
     # Load, RandomResizedCrop, RandomFlip (PackInputs only converts).
     assert 'original, RandomResizedCrop, RandomFlip' in result.stdout
     assert png_size(out) == (600, 50 + 2 * 230)
 
     from mmpre_inception.utils import load_config
-    tool = tool_module('tools/visualization/browse_dataset.py')
+    from mmpre_inception.analysis import pipeline_steps as tool
     cfg = load_config(MAIN_CONFIG, {
         'train_dataloader.dataset.data_root': shapes_root})
     browsed = tool.browse(cfg, 2, seed=0)
@@ -288,7 +288,7 @@ def test_browse_dataset_has_one_panel_per_training_step(shapes_root,
 
 def test_browse_dataset_shows_mixup_cutmix_and_soft_labels(shapes_root):
     from mmpre_inception.utils import load_config
-    tool = tool_module('tools/visualization/browse_dataset.py')
+    from mmpre_inception.analysis import pipeline_steps as tool
     cfg = load_config(MIXUP_CONFIG, {
         'train_dataloader.dataset.data_root': shapes_root})
     browsed = tool.browse(cfg, 3, seed=1)
@@ -318,7 +318,7 @@ def test_vis_cam_maps_have_the_image_size_and_vary(one_epoch_run,
     out = tmp_path / 'cam.png'
     result = call_tool('tools/visualization/vis_cam.py', image, TINY_CONFIG,
                        checkpoint, '--target-layers', 'backbone.Mixed_6e',
-                       '--method', 'gradcam', 'gradcam++', '--out',
+                       '--method', 'GradCAM', 'GradCAM++', '--save-path',
                        str(out), check=True)
     assert 'gradcam, gradcam++ at backbone.Mixed_6e' in result.stdout
     # The image as the network saw it (80 x 80) and two overlays.
@@ -326,7 +326,7 @@ def test_vis_cam_maps_have_the_image_size_and_vary(one_epoch_run,
 
     from mmpre_inception.apis import init_model
     from mmpre_inception.utils import load_config
-    tool = tool_module('tools/visualization/vis_cam.py')
+    from mmpre_inception.analysis import cam as tool
     cfg = load_config(TINY_CONFIG)
     model = init_model(cfg, checkpoint)
     inputs, shown = tool.network_input(model, cfg, image)
@@ -427,15 +427,16 @@ def test_vis_cam_without_grad_cam_says_what_to_install(monkeypatch):
 def test_help_shows_the_docstring_example(tool):
     result = call_tool(tool, '--help')
     assert result.returncode == 0
-    module = tool_module(tool)
-    example = module.__doc__.split('Example:\n')[1].strip().splitlines()[0]
+    with open(osp.join(REPO, tool)) as f:
+        doc = ast.get_docstring(ast.parse(f.read()))
+    example = doc.split('Example:\n')[1].strip().splitlines()[0]
     assert example.strip() in result.stdout
 
 
 def test_galleries_read_moved_images_from_data_root(tmp_path):
     """--data-root: the saved path's class folder and name under the new
     root, or the name alone."""
-    tool = tool_module('tools/analysis_tools/analyze_results.py')
+    from mmpre_inception.analysis import galleries as tool
     (tmp_path / 'star').mkdir()
     (tmp_path / 'star' / 'a.jpg').write_bytes(b'')
     (tmp_path / 'b.jpg').write_bytes(b'')

@@ -170,9 +170,16 @@ def test_tpu_recipe_batchnorm_decay_and_tf_preprocessing():
                 'LoadImageFromFileChecked', 'CentralCropResize', 'PackInputs']
     crop = cfg.train_dataloader.dataset.pipeline[1]
     assert crop['crop_ratio_range'] == (0.1, 1.0)
-    cfg.model.bn_momentum = 0
-    with pytest.raises(ValueError, match=r'^bn_momentum=0: use a momentum '
-                       r'in \(0, 1\], 1 - TensorFlow decay$'):
+    cfg.model.backbone.norm_cfg.momentum = 0
+    with pytest.raises(ValueError, match=r'^norm_cfg momentum=0: use a '
+                       r'momentum in \(0, 1\], 1 - TensorFlow decay '):
+        build_model(cfg)
+    # the option the norm_cfg replaced names where its value goes now
+    cfg = Config.fromfile(TPU_CONFIG)
+    cfg.model.bn_momentum = 0.004
+    with pytest.raises(ValueError, match=r'^model.bn_momentum was replaced '
+                       r'by .*model.backbone.norm_cfg and model.head.'
+                       r'aux_norm_cfg .*momentum=0.004\)$'):
         build_model(cfg)
 
 

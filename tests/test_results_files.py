@@ -14,10 +14,11 @@ from mmpre_inception.evaluation import load_results
 
 MMPRETRAIN_TOOLS = osp.join(osp.dirname(mmpretrain.__file__), '.mim',
                             'tools')
+# Each reader's arguments around the result file, as its --help writes.
 READERS = {
-    'eval_metric.py': [],
-    'confusion_matrix.py': ['--out', 'cm.png'],
-    'analyze_results.py': ['--out-dir', 'galleries'],
+    'eval_metric.py': ([], []),
+    'confusion_matrix.py': ([TINY_CONFIG], ['--show-path', 'cm.png']),
+    'analyze_results.py': ([TINY_CONFIG], ['--out-dir', 'galleries']),
 }
 
 
@@ -41,8 +42,9 @@ def test_a_result_file_with_a_payload_is_refused_by_every_reader(
     samples[0]['img_path'] = _RunsCommand(marker)
     evil = tmp_path / 'preds.pkl'
     evil.write_bytes(pickle.dumps(samples, protocol=2))
+    before, after = READERS[tool]
     result = call_tool(osp.join(REPO, 'tools', 'analysis_tools', tool),
-                       str(evil), *READERS[tool], cwd=str(tmp_path))
+                       *before, str(evil), *after, cwd=str(tmp_path))
     assert not marker.exists()
     assert result.returncode == 1, result.stderr
     assert result.stderr.strip() == (

@@ -30,7 +30,10 @@ from mmpretrain.datasets import PackInputs, RandomResizedCrop
 from mmpre_inception.datasets import (CentralCropResize,
                                       LoadImageFromFileChecked)
 
-model.update(bn_momentum=0.004)
+# TensorFlow's BatchNorm decay 0.996 is PyTorch's momentum 1 - 0.996.
+tpu_norm_cfg = dict(type='BN', eps=1e-3, momentum=0.004)
+model.backbone.update(norm_cfg=tpu_norm_cfg)
+model.head.update(aux_norm_cfg=tpu_norm_cfg)
 data_preprocessor.update(mean=[127.5] * 3, std=[127.5] * 3)
 
 train_dataloader.update(batch_size=128)

@@ -61,5 +61,3 @@ def model_rates(models: Dict[str, torch.nn.Module], *, batch_size: int,
 
     return {name: median_rate(forward(model), warmup, runs, device)
             for name, model in models.items()}
-
-

@@ -8,11 +8,13 @@ classifier live in :class:`~mmpre_inception.models.heads.InceptionV3Head`.
 Reference: Szegedy et al., "Rethinking the Inception Architecture for
 Computer Vision", CVPR 2016, https://arxiv.org/abs/1512.00567
 """
+from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -23,10 +25,36 @@ from mmpre_inception.registry import MODELS
 # Smallest input side for which every stage still has a non-empty output.
 MIN_INPUT_SIZE = 75
 
+# BatchNorm with the TF original's epsilon; PyTorch's momentum 0.1.
+DEFAULT_NORM_CFG = dict(type='BN', eps=0.001)
+
+
+def build_norm(norm_cfg: dict, num_features: int) -> nn.Module:
+    """Build the normalisation layer of ``norm_cfg`` with mmcv's registry.
+
+    Args:
+        norm_cfg (dict): mmcv norm config, e.g. ``dict(type='BN',
+            eps=0.001, momentum=0.004)``; ``'SyncBN'`` for statistics
+            synchronised across GPUs.
+        num_features (int): Channels to normalise.
+
+    Returns:
+        nn.Module: The layer.
+
+    Raises:
+        ValueError: ``momentum`` is outside (0, 1], which TensorFlow users
+            hit by giving its ``decay`` (0.996) instead of ``1 - decay``.
+    """
+    momentum = norm_cfg.get('momentum', 0.1)
+    if momentum is not None and not 0 < momentum <= 1:
+        raise ValueError(
+            f'norm_cfg momentum={momentum}: use a momentum in (0, 1], '
+            '1 - TensorFlow decay (0.004 for a decay of 0.996)')
+    return build_norm_layer(norm_cfg, num_features)[1]
+
 
 class BasicConv2d(nn.Module):
-    """Convolution without bias, BatchNorm (eps 0.001, as in the TF original)
-    and ReLU.
+    """Convolution without bias, normalisation and ReLU.
 
     Args:
         in_channels (int): Input channels.
@@ -34,6 +62,15 @@ class BasicConv2d(nn.Module):
         kernel_size (int | tuple[int, int]): Convolution kernel size.
         stride (int): Convolution stride. Defaults to 1.
         padding (int | tuple[int, int]): Zero padding. Defaults to 0.
+        norm_cfg (dict): Normalisation config (mmcv). Defaults to BatchNorm
+            with eps 0.001, as in the TF original.
+
+    Example:
+        >>> import torch
+        >>> conv = BasicConv2d(3, 8, 3, norm_cfg=dict(
+        ...     type='BN', eps=1e-3, momentum=0.004))
+        >>> conv(torch.rand(1, 3, 9, 9)).shape
+        torch.Size([1, 8, 7, 7])
     """
 
     def __init__(self,
@@ -41,7 +78,8 @@ class BasicConv2d(nn.Module):
                  out_channels: int,
                  kernel_size: Union[int, Tuple[int, int]],
                  stride: int = 1,
-                 padding: Union[int, Tuple[int, int]] = 0) -> None:
+                 padding: Union[int, Tuple[int, int]] = 0,
+                 norm_cfg: dict = DEFAULT_NORM_CFG) -> None:
         super().__init__()
         self.conv = nn.Conv2d(
             in_channels,
@@ -50,7 +88,7 @@ class BasicConv2d(nn.Module):
             stride=stride,
             padding=padding,
             bias=False)
-        self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
+        self.bn = build_norm(norm_cfg, out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.bn(self.conv(x)), inplace=True)
@@ -63,19 +101,33 @@ def _avg_pool_3x3(x: torch.Tensor,
 
 
 class InceptionA(nn.Module):
-    """Mixed_5b/5c/5d: 1x1, 5x5, double 3x3 and pooling branches (35x35)."""
+    """Mixed_5b/5c/5d: 1x1, 5x5, double 3x3 and pooling branches (35x35).
 
-    def __init__(self, in_channels: int, pool_features: int) -> None:
+    Args:
+        in_channels (int): Input channels.
+        pool_features (int): Output channels of the pooling branch.
+        norm_cfg (dict): Normalisation config of every convolution.
+            Defaults to ``DEFAULT_NORM_CFG``.
+        count_include_pad (bool): Whether the 3x3 average pool counts the
+            zero padding at borders (PyTorch) or not (TensorFlow's "same"
+            pooling, for converted TF weights). Defaults to True.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 pool_features: int,
+                 norm_cfg: dict = DEFAULT_NORM_CFG,
+                 count_include_pad: bool = True) -> None:
         super().__init__()
-        # False for TensorFlow weights, whose pooling ignores padding.
-        self.count_include_pad = True
-        self.branch1x1 = BasicConv2d(in_channels, 64, 1)
-        self.branch5x5_1 = BasicConv2d(in_channels, 48, 1)
-        self.branch5x5_2 = BasicConv2d(48, 64, 5, padding=2)
-        self.branch3x3dbl_1 = BasicConv2d(in_channels, 64, 1)
-        self.branch3x3dbl_2 = BasicConv2d(64, 96, 3, padding=1)
-        self.branch3x3dbl_3 = BasicConv2d(96, 96, 3, padding=1)
-        self.branch_pool = BasicConv2d(in_channels, pool_features, 1)
+        conv = partial(BasicConv2d, norm_cfg=norm_cfg)
+        self.count_include_pad = count_include_pad
+        self.branch1x1 = conv(in_channels, 64, 1)
+        self.branch5x5_1 = conv(in_channels, 48, 1)
+        self.branch5x5_2 = conv(48, 64, 5, padding=2)
+        self.branch3x3dbl_1 = conv(in_channels, 64, 1)
+        self.branch3x3dbl_2 = conv(64, 96, 3, padding=1)
+        self.branch3x3dbl_3 = conv(96, 96, 3, padding=1)
+        self.branch_pool = conv(in_channels, pool_features, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branch5x5 = self.branch5x5_2(self.branch5x5_1(x))
@@ -88,14 +140,23 @@ class InceptionA(nn.Module):
 
 
 class InceptionB(nn.Module):
-    """Mixed_6a: grid reduction 35x35 -> 17x17."""
+    """Mixed_6a: grid reduction 35x35 -> 17x17.
 
-    def __init__(self, in_channels: int) -> None:
+    Args:
+        in_channels (int): Input channels.
+        norm_cfg (dict): Normalisation config of every convolution.
+            Defaults to ``DEFAULT_NORM_CFG``.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 norm_cfg: dict = DEFAULT_NORM_CFG) -> None:
         super().__init__()
-        self.branch3x3 = BasicConv2d(in_channels, 384, 3, stride=2)
-        self.branch3x3dbl_1 = BasicConv2d(in_channels, 64, 1)
-        self.branch3x3dbl_2 = BasicConv2d(64, 96, 3, padding=1)
-        self.branch3x3dbl_3 = BasicConv2d(96, 96, 3, stride=2)
+        conv = partial(BasicConv2d, norm_cfg=norm_cfg)
+        self.branch3x3 = conv(in_channels, 384, 3, stride=2)
+        self.branch3x3dbl_1 = conv(in_channels, 64, 1)
+        self.branch3x3dbl_2 = conv(64, 96, 3, padding=1)
+        self.branch3x3dbl_3 = conv(96, 96, 3, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branch3x3dbl = self.branch3x3dbl_3(
@@ -105,23 +166,37 @@ class InceptionB(nn.Module):
 
 
 class InceptionC(nn.Module):
-    """Mixed_6b..6e: factorised 7x7 convolutions (17x17)."""
+    """Mixed_6b..6e: factorised 7x7 convolutions (17x17).
 
-    def __init__(self, in_channels: int, channels_7x7: int) -> None:
+    Args:
+        in_channels (int): Input channels.
+        channels_7x7 (int): Width of the factorised 7x7 branches.
+        norm_cfg (dict): Normalisation config of every convolution.
+            Defaults to ``DEFAULT_NORM_CFG``.
+        count_include_pad (bool): Whether the 3x3 average pool counts the
+            zero padding at borders (PyTorch) or not (TensorFlow's "same"
+            pooling, for converted TF weights). Defaults to True.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 channels_7x7: int,
+                 norm_cfg: dict = DEFAULT_NORM_CFG,
+                 count_include_pad: bool = True) -> None:
         super().__init__()
-        # False for TensorFlow weights, whose pooling ignores padding.
-        self.count_include_pad = True
+        conv = partial(BasicConv2d, norm_cfg=norm_cfg)
+        self.count_include_pad = count_include_pad
         c7 = channels_7x7
-        self.branch1x1 = BasicConv2d(in_channels, 192, 1)
-        self.branch7x7_1 = BasicConv2d(in_channels, c7, 1)
-        self.branch7x7_2 = BasicConv2d(c7, c7, (1, 7), padding=(0, 3))
-        self.branch7x7_3 = BasicConv2d(c7, 192, (7, 1), padding=(3, 0))
-        self.branch7x7dbl_1 = BasicConv2d(in_channels, c7, 1)
-        self.branch7x7dbl_2 = BasicConv2d(c7, c7, (7, 1), padding=(3, 0))
-        self.branch7x7dbl_3 = BasicConv2d(c7, c7, (1, 7), padding=(0, 3))
-        self.branch7x7dbl_4 = BasicConv2d(c7, c7, (7, 1), padding=(3, 0))
-        self.branch7x7dbl_5 = BasicConv2d(c7, 192, (1, 7), padding=(0, 3))
-        self.branch_pool = BasicConv2d(in_channels, 192, 1)
+        self.branch1x1 = conv(in_channels, 192, 1)
+        self.branch7x7_1 = conv(in_channels, c7, 1)
+        self.branch7x7_2 = conv(c7, c7, (1, 7), padding=(0, 3))
+        self.branch7x7_3 = conv(c7, 192, (7, 1), padding=(3, 0))
+        self.branch7x7dbl_1 = conv(in_channels, c7, 1)
+        self.branch7x7dbl_2 = conv(c7, c7, (7, 1), padding=(3, 0))
+        self.branch7x7dbl_3 = conv(c7, c7, (1, 7), padding=(0, 3))
+        self.branch7x7dbl_4 = conv(c7, c7, (7, 1), padding=(3, 0))
+        self.branch7x7dbl_5 = conv(c7, 192, (1, 7), padding=(0, 3))
+        self.branch_pool = conv(in_channels, 192, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branch7x7 = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))
@@ -135,16 +210,25 @@ class InceptionC(nn.Module):
 
 
 class InceptionD(nn.Module):
-    """Mixed_7a: grid reduction 17x17 -> 8x8."""
+    """Mixed_7a: grid reduction 17x17 -> 8x8.
 
-    def __init__(self, in_channels: int) -> None:
+    Args:
+        in_channels (int): Input channels.
+        norm_cfg (dict): Normalisation config of every convolution.
+            Defaults to ``DEFAULT_NORM_CFG``.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 norm_cfg: dict = DEFAULT_NORM_CFG) -> None:
         super().__init__()
-        self.branch3x3_1 = BasicConv2d(in_channels, 192, 1)
-        self.branch3x3_2 = BasicConv2d(192, 320, 3, stride=2)
-        self.branch7x7x3_1 = BasicConv2d(in_channels, 192, 1)
-        self.branch7x7x3_2 = BasicConv2d(192, 192, (1, 7), padding=(0, 3))
-        self.branch7x7x3_3 = BasicConv2d(192, 192, (7, 1), padding=(3, 0))
-        self.branch7x7x3_4 = BasicConv2d(192, 192, 3, stride=2)
+        conv = partial(BasicConv2d, norm_cfg=norm_cfg)
+        self.branch3x3_1 = conv(in_channels, 192, 1)
+        self.branch3x3_2 = conv(192, 320, 3, stride=2)
+        self.branch7x7x3_1 = conv(in_channels, 192, 1)
+        self.branch7x7x3_2 = conv(192, 192, (1, 7), padding=(0, 3))
+        self.branch7x7x3_3 = conv(192, 192, (7, 1), padding=(3, 0))
+        self.branch7x7x3_4 = conv(192, 192, 3, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branch3x3 = self.branch3x3_2(self.branch3x3_1(x))
@@ -156,21 +240,33 @@ class InceptionD(nn.Module):
 
 
 class InceptionE(nn.Module):
-    """Mixed_7b/7c: expanded filter banks with split 1x3 / 3x1 (8x8)."""
+    """Mixed_7b/7c: expanded filter banks with split 1x3 / 3x1 (8x8).
 
-    def __init__(self, in_channels: int) -> None:
+    Args:
+        in_channels (int): Input channels.
+        norm_cfg (dict): Normalisation config of every convolution.
+            Defaults to ``DEFAULT_NORM_CFG``.
+        count_include_pad (bool): Whether the 3x3 average pool counts the
+            zero padding at borders (PyTorch) or not (TensorFlow's "same"
+            pooling, for converted TF weights). Defaults to True.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 norm_cfg: dict = DEFAULT_NORM_CFG,
+                 count_include_pad: bool = True) -> None:
         super().__init__()
-        # False for TensorFlow weights, whose pooling ignores padding.
-        self.count_include_pad = True
-        self.branch1x1 = BasicConv2d(in_channels, 320, 1)
-        self.branch3x3_1 = BasicConv2d(in_channels, 384, 1)
-        self.branch3x3_2a = BasicConv2d(384, 384, (1, 3), padding=(0, 1))
-        self.branch3x3_2b = BasicConv2d(384, 384, (3, 1), padding=(1, 0))
-        self.branch3x3dbl_1 = BasicConv2d(in_channels, 448, 1)
-        self.branch3x3dbl_2 = BasicConv2d(448, 384, 3, padding=1)
-        self.branch3x3dbl_3a = BasicConv2d(384, 384, (1, 3), padding=(0, 1))
-        self.branch3x3dbl_3b = BasicConv2d(384, 384, (3, 1), padding=(1, 0))
-        self.branch_pool = BasicConv2d(in_channels, 192, 1)
+        conv = partial(BasicConv2d, norm_cfg=norm_cfg)
+        self.count_include_pad = count_include_pad
+        self.branch1x1 = conv(in_channels, 320, 1)
+        self.branch3x3_1 = conv(in_channels, 384, 1)
+        self.branch3x3_2a = conv(384, 384, (1, 3), padding=(0, 1))
+        self.branch3x3_2b = conv(384, 384, (3, 1), padding=(1, 0))
+        self.branch3x3dbl_1 = conv(in_channels, 448, 1)
+        self.branch3x3dbl_2 = conv(448, 384, 3, padding=1)
+        self.branch3x3dbl_3a = conv(384, 384, (1, 3), padding=(0, 1))
+        self.branch3x3dbl_3b = conv(384, 384, (3, 1), padding=(1, 0))
+        self.branch_pool = conv(in_channels, 192, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branch3x3 = self.branch3x3_1(x)
@@ -220,6 +316,10 @@ class InceptionV3(BaseModule):
             Mixed blocks count the zero padding at borders, as PyTorch
             models do (True), or not, as TensorFlow's "same" pooling does
             (False; for converted Keras / TF weights). Defaults to True.
+        norm_cfg (dict): Normalisation config of every convolution (mmcv),
+            e.g. ``dict(type='BN', eps=1e-3, momentum=0.004)`` for
+            TensorFlow's decay 0.996, or ``type='SyncBN'``. Defaults to
+            ``DEFAULT_NORM_CFG``: BatchNorm with eps 0.001, momentum 0.1.
         init_cfg (dict | list[dict], optional): Initialisation config.
             Defaults to truncated normal (std 0.1) for convolutions and ones
             for BatchNorm weights, as torchvision does.
@@ -251,6 +351,7 @@ class InceptionV3(BaseModule):
         frozen_stages: int = -1,
         norm_eval: bool = False,
         pool_count_include_pad: bool = True,
+        norm_cfg: dict = DEFAULT_NORM_CFG,
         init_cfg: Optional[Union[Dict, List[Dict]]] = (
             dict(type='TruncNormal', layer='Conv2d', std=0.1),
             dict(type='Constant', layer='BatchNorm2d', val=1)),
@@ -281,27 +382,28 @@ class InceptionV3(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
 
-        self.Conv2d_1a_3x3 = BasicConv2d(3, 32, 3, stride=2)
-        self.Conv2d_2a_3x3 = BasicConv2d(32, 32, 3)
-        self.Conv2d_2b_3x3 = BasicConv2d(32, 64, 3, padding=1)
+        conv = partial(BasicConv2d, norm_cfg=norm_cfg)
+        blocks = dict(norm_cfg=norm_cfg)
+        pooled = dict(norm_cfg=norm_cfg,
+                      count_include_pad=pool_count_include_pad)
+        self.Conv2d_1a_3x3 = conv(3, 32, 3, stride=2)
+        self.Conv2d_2a_3x3 = conv(32, 32, 3)
+        self.Conv2d_2b_3x3 = conv(32, 64, 3, padding=1)
         self.maxpool1 = nn.MaxPool2d(kernel_size=3, stride=2)
-        self.Conv2d_3b_1x1 = BasicConv2d(64, 80, 1)
-        self.Conv2d_4a_3x3 = BasicConv2d(80, 192, 3)
+        self.Conv2d_3b_1x1 = conv(64, 80, 1)
+        self.Conv2d_4a_3x3 = conv(80, 192, 3)
         self.maxpool2 = nn.MaxPool2d(kernel_size=3, stride=2)
-        self.Mixed_5b = InceptionA(192, pool_features=32)
-        self.Mixed_5c = InceptionA(256, pool_features=64)
-        self.Mixed_5d = InceptionA(288, pool_features=64)
-        self.Mixed_6a = InceptionB(288)
-        self.Mixed_6b = InceptionC(768, channels_7x7=128)
-        self.Mixed_6c = InceptionC(768, channels_7x7=160)
-        self.Mixed_6d = InceptionC(768, channels_7x7=160)
-        self.Mixed_6e = InceptionC(768, channels_7x7=192)
-        self.Mixed_7a = InceptionD(768)
-        self.Mixed_7b = InceptionE(1280)
-        self.Mixed_7c = InceptionE(2048)
-        for block in self.modules():
-            if hasattr(block, 'count_include_pad'):
-                block.count_include_pad = pool_count_include_pad
+        self.Mixed_5b = InceptionA(192, pool_features=32, **pooled)
+        self.Mixed_5c = InceptionA(256, pool_features=64, **pooled)
+        self.Mixed_5d = InceptionA(288, pool_features=64, **pooled)
+        self.Mixed_6a = InceptionB(288, **blocks)
+        self.Mixed_6b = InceptionC(768, channels_7x7=128, **pooled)
+        self.Mixed_6c = InceptionC(768, channels_7x7=160, **pooled)
+        self.Mixed_6d = InceptionC(768, channels_7x7=160, **pooled)
+        self.Mixed_6e = InceptionC(768, channels_7x7=192, **pooled)
+        self.Mixed_7a = InceptionD(768, **blocks)
+        self.Mixed_7b = InceptionE(1280, **pooled)
+        self.Mixed_7c = InceptionE(2048, **pooled)
         self._freeze_stages()
 
     def init_weights(self) -> None:

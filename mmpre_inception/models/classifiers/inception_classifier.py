@@ -62,10 +62,6 @@ class InceptionClassifier(ImageClassifier):
             once on a 2-core CPU (docs/benchmark.md). Outputs are the
             same. GPU batches are never split. None turns it off.
             Defaults to 8.
-        bn_momentum (float, optional): Momentum of every BatchNorm running
-            statistic, backbone and auxiliary classifier alike: 1 minus
-            TensorFlow's ``decay`` (TF-slim 0.9997, the TPU recipe 0.996).
-            None keeps PyTorch's 0.1.
         *args: ``ImageClassifier``'s positional arguments.
         **kwargs: ``ImageClassifier``'s keyword arguments.
 
@@ -83,16 +79,17 @@ class InceptionClassifier(ImageClassifier):
                  *args,
                  channels_last: bool = False,
                  cpu_inference_chunk: Optional[int] = 8,
-                 bn_momentum: Optional[float] = None,
                  **kwargs) -> None:
+        if 'bn_momentum' in kwargs:
+            # Removed option: say where its value goes now rather than
+            # fail deep inside ImageClassifier with a TypeError.
+            momentum = kwargs['bn_momentum']
+            raise ValueError(
+                f'model.bn_momentum was replaced by the norm_cfg of the '
+                f'backbone and head: set model.backbone.norm_cfg and '
+                f'model.head.aux_norm_cfg to dict(type="BN", eps=0.001, '
+                f'momentum={momentum})')
         super().__init__(*args, **kwargs)
-        if bn_momentum is not None:
-            if not 0 < bn_momentum <= 1:
-                raise ValueError(f'bn_momentum={bn_momentum}: use a '
-                                 'momentum in (0, 1], 1 - TensorFlow decay')
-            for module in self.modules():
-                if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-                    module.momentum = bn_momentum
         if cpu_inference_chunk is not None and cpu_inference_chunk < 1:
             raise ValueError('cpu_inference_chunk must be a positive number '
                              f'of images or None, not {cpu_inference_chunk}')

@@ -8,7 +8,8 @@ from mmengine.model import BaseModule
 from mmpretrain.models.heads import ClsHead
 from mmpretrain.structures import DataSample
 
-from mmpre_inception.models.backbones.inception_v3 import BasicConv2d
+from mmpre_inception.models.backbones.inception_v3 import (DEFAULT_NORM_CFG,
+                                                          BasicConv2d)
 from mmpre_inception.registry import MODELS
 
 # Mixed_6e side that the paper's 5x5/3 pooling turns into the 5x5 map the
@@ -25,6 +26,8 @@ class InceptionAux(BaseModule):
     Args:
         in_channels (int): Channels of the Mixed_6e map (768).
         num_classes (int): Number of classes.
+        norm_cfg (dict): Normalisation config of its two convolutions.
+            Defaults to the backbone's ``DEFAULT_NORM_CFG``.
         init_cfg (dict | list[dict], optional): Initialisation config.
             Defaults to small truncated-normal weights (std 0.01 for convs,
             0.001 for the fc), so the branch starts close to uniform.
@@ -33,6 +36,7 @@ class InceptionAux(BaseModule):
     def __init__(self,
                  in_channels: int,
                  num_classes: int,
+                 norm_cfg: dict = DEFAULT_NORM_CFG,
                  init_cfg: Optional[Union[dict, List[dict]]] = (
                      dict(type='TruncNormal', layer='Conv2d', std=0.01),
                      dict(type='TruncNormal', layer='Linear', std=0.001),
@@ -40,8 +44,8 @@ class InceptionAux(BaseModule):
         super().__init__(
             init_cfg=list(init_cfg)
             if isinstance(init_cfg, tuple) else init_cfg)
-        self.conv0 = BasicConv2d(in_channels, 128, 1)
-        self.conv1 = BasicConv2d(128, 768, 5)
+        self.conv0 = BasicConv2d(in_channels, 128, 1, norm_cfg=norm_cfg)
+        self.conv1 = BasicConv2d(128, 768, 5, norm_cfg=norm_cfg)
         self.fc = nn.Linear(768, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -76,6 +80,9 @@ class InceptionV3Head(ClsHead):
         aux_in_channels (int): Channels of the Mixed_6e map. Defaults to 768.
         aux_loss_weight (float): Weight of the auxiliary loss. Defaults to
             0.4, as in the paper.
+        aux_norm_cfg (dict): Normalisation config of the auxiliary
+            classifier's convolutions; give it the backbone's
+            ``norm_cfg``. Defaults to ``DEFAULT_NORM_CFG``.
         loss (dict): Classification loss config, used by both classifiers.
             Defaults to cross-entropy.
         topk (int | tuple[int]): Top-k for training accuracy. Defaults to
@@ -101,6 +108,7 @@ class InceptionV3Head(ClsHead):
                  aux_logits: bool = True,
                  aux_in_channels: int = 768,
                  aux_loss_weight: float = 0.4,
+                 aux_norm_cfg: dict = DEFAULT_NORM_CFG,
                  loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
                  topk: Union[int, Tuple[int]] = (1, 5),
                  cal_acc: bool = False,
@@ -118,7 +126,8 @@ class InceptionV3Head(ClsHead):
         self.dropout = nn.Dropout(p=dropout)
         self.fc = nn.Linear(in_channels, num_classes)
         self.AuxLogits = (
-            InceptionAux(aux_in_channels, num_classes) if aux_logits else None)
+            InceptionAux(aux_in_channels, num_classes, norm_cfg=aux_norm_cfg)
+            if aux_logits else None)
 
     def pre_logits(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
         """Return the pooled last-stage feature of shape (N, in_channels)."""

@@ -1,0 +1,147 @@
+"""Confusion matrices of saved predictions or of a checkpoint
+(``tools/analysis_tools/confusion_matrix.py``)."""
+import csv
+import io
+import os.path as osp
+import tempfile
+from typing import List, Optional
+
+import numpy as np
+
+from mmpre_inception.errors import ConfigError
+
+# What --out may be, by extension: our CSV with class names, or the
+# matrix alone as mmpretrain's tool writes it (mmengine.dump).
+MATRIX_FORMATS = ('.csv', '.pkl', '.json')
+
+
+def predictions_of(config: str, ckpt_or_result: str,
+                   cfg_options: Optional[dict] = None):
+    """The config (with ``cfg_options``) and the predictions: read from a
+    ``tools/test.py --out`` file (``.pkl``), or made by running the
+    config's test set through a checkpoint, as mmpretrain's tool does.
+
+    Returns:
+        tuple: ``(cfg, predictions)``, predictions as
+        :func:`~mmpre_inception.analysis.predictions.load_predictions`.
+    """
+    from mmpre_inception.analysis.predictions import load_predictions
+    from mmpre_inception.apis.evaluation import evaluate, prepare_test_config
+    from mmpre_inception.utils import check_file_exists, load_config
+    cfg = load_config(config, cfg_options)
+    if ckpt_or_result.endswith('.pkl'):
+        return cfg, load_predictions(ckpt_or_result)
+    check_file_exists(ckpt_or_result, 'checkpoint')
+    with tempfile.TemporaryDirectory() as folder:
+        run = load_config(config, cfg_options)
+        run.load_from = ckpt_or_result
+        run.work_dir = folder
+        out = osp.join(folder, 'predictions.pkl')
+        evaluate(prepare_test_config(run), out=out)
+        return cfg, load_predictions(out)
+
+
+def confusion_matrix(predictions: dict) -> np.ndarray:
+    """Counts, true classes in rows, predicted ones in columns
+    (mmpretrain's ``ConfusionMatrix.calculate``)."""
+    from mmpretrain.evaluation import ConfusionMatrix
+    return ConfusionMatrix.calculate(
+        predictions['pred'], predictions['gt'],
+        num_classes=predictions['scores'].shape[1]).numpy()
+
+
+def shown_classes(matrix: np.ndarray, max_classes: int) -> np.ndarray:
+    """All classes if few enough, else those in the most errors (as the
+    true or the predicted class), in index order."""
+    if len(matrix) <= max_classes:
+        return np.arange(len(matrix))
+    errors = matrix.sum(0) + matrix.sum(1) - 2 * np.diag(matrix)
+    return np.sort(np.argsort(-errors, kind='stable')[:max_classes])
+
+
+def most_confused(matrix: np.ndarray, count: int):
+    """The ``count`` (true, predicted) pairs with the most errors."""
+    errors = matrix.copy()
+    np.fill_diagonal(errors, 0)
+    order = np.argsort(-errors, axis=None, kind='stable')[:count]
+    return [divmod(int(index), len(matrix)) for index in order
+            if errors.flat[index] > 0]
+
+
+def plot_matrix(matrix: np.ndarray, names: List[str], classes: np.ndarray,
+                normalize: bool, size: str, include_values: bool = False,
+                cmap: str = 'Blues'):
+    """The matrix of ``classes`` as a picture.
+
+    Args:
+        matrix (np.ndarray): All the counts.
+        names (list[str]): Class names.
+        classes (np.ndarray): The rows and columns to show.
+        normalize (bool): Each row as fractions of its true class.
+        size (str): Pixels, ``'WxH'``.
+        include_values (bool): Write each cell's value in it.
+        cmap (str): A matplotlib colour map.
+
+    Returns:
+        matplotlib.figure.Figure: The figure.
+    """
+    from mmpre_inception.analysis.figures import new_figure
+    shown = matrix[np.ix_(classes, classes)].astype(float)
+    if normalize:
+        totals = matrix[classes].sum(1, keepdims=True)
+        shown = shown / np.maximum(totals, 1)
+    fig = new_figure(size)
+    ax = fig.add_subplot()
+    try:
+        image = ax.imshow(shown, cmap=cmap, interpolation='nearest')
+    except ValueError as error:
+        raise ConfigError(f'--cmap {cmap}: {error}') from None
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    labels = [names[index] for index in classes]
+    ax.set_xticks(range(len(classes)), labels, rotation=90, fontsize='small')
+    ax.set_yticks(range(len(classes)), labels, fontsize='small')
+    if include_values:
+        middle = (shown.max() + shown.min()) / 2
+        dark_high = cmap in ('Blues', 'Greens', 'Greys', 'Reds', 'Purples')
+        for (row, col), value in np.ndenumerate(shown):
+            light = value > middle if dark_high else value < middle
+            ax.text(col, row, f'{value:.2f}' if normalize else int(value),
+                    ha='center', va='center', fontsize='x-small',
+                    color='white' if light else 'black')
+    ax.set_xlabel('predicted class')
+    ax.set_ylabel('true class')
+    subset = '' if len(classes) == len(matrix) else \
+        f', the {len(classes)} classes with most errors of {len(matrix)}'
+    ax.set_title(f'confusion matrix ({int(matrix.sum())} images{subset})')
+    fig.tight_layout()
+    return fig
+
+
+def check_matrix_path(path: str) -> None:
+    """Refuse an ``--out`` of another kind before anything is computed."""
+    if osp.splitext(path)[1] not in MATRIX_FORMATS:
+        raise ConfigError(f'--out {path}: give a {", ".join(MATRIX_FORMATS)} '
+                          'file')
+
+
+def write_matrix(matrix: np.ndarray, names: List[str], path: str) -> None:
+    """``path`` by its extension: a CSV with the class names, or the
+    matrix alone as ``.pkl`` (a tensor) or ``.json`` (lists), as
+    mmpretrain's tool writes them; atomically."""
+    import torch
+
+    from mmpre_inception.checkpoint import write_atomically
+    from mmpre_inception.evaluation import dump_results, write_json
+    extension = osp.splitext(path)[1]
+    if extension == '.csv':
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(['true \\ predicted'] + list(names))
+        for name, row in zip(names, matrix):
+            writer.writerow([name] + [int(value) for value in row])
+        write_atomically(text.getvalue().encode(), path)
+    elif extension == '.pkl':
+        dump_results(torch.from_numpy(matrix), path)
+    else:
+        check_matrix_path(path)
+        write_json(matrix.tolist(), path)
