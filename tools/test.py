@@ -48,9 +48,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='autocast inference: float16 on a GPU, bfloat16 on a CPU')
     add('--nchw', action='store_true',
         help='keep the NCHW memory format (default: channels-last)')
-    add('--no-fold-bn', action='store_true',
-        help='do not fold BatchNorm into the convolutions (removes '
-        'default_hooks.fold_batchnorm; logits agree within rounding)')
+    add('--no-fold-bn', action='store_true', help='keep BatchNorm unfolded '
+        '(removes default_hooks.fold_batchnorm; same logits within rounding)')
     add('--compile', action='store_true',
         help="torch.compile the test step (the config's compile key, which "
         'mmengine applies to training): faster after a slow first batch')
@@ -64,6 +63,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         'softmax, and --out and the metrics are the ensemble\'s')
     add('--skip-unreadable', action='store_true',
         help='skip (and log) unreadable images instead of stopping')
+    add('--gpu-decode', action='store_true', help='decode and transform '
+        'on the device (nvJPEG on a GPU): the data workers only read files')
     add('--no-pin-memory', action='store_true',
         help='do not pin memory in the data loader')
     add('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -121,7 +122,7 @@ def main(argv=None) -> int:
                 cfg.experiment_name = f'member{number}_' + osp.splitext(
                     osp.basename(config))[0]
             configs.append(apis.prepare_test_config(
-                cfg, args.tta, args.skip_unreadable,
+                cfg, args.tta, args.skip_unreadable, args.gpu_decode,
                 read_checkpoint_now=len(pairs) > 1))
         with apis.process_group(args.launcher, configs[0].get(
                 'env_cfg', {}).get('dist_cfg', {}).get('timeout')):

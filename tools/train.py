@@ -44,6 +44,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='do not keep data loader workers between epochs')
     add('--skip-unreadable', action='store_true',
         help='skip (and log) unreadable images instead of stopping')
+    add('--gpu-decode', action='store_true',
+        help='decode and transform the images on the device (nvJPEG on a '
+        'GPU): the data workers only read the files and draw the crops')
     add('--cfg-options', nargs='+', action=DictAction,
         help='override config entries, e.g. train_cfg.max_epochs=10')
     add('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -75,6 +78,8 @@ def merge_args(cfg, args, apis):
         apis.resume_from(cfg, args.resume)
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
+    if args.gpu_decode:
+        apis.use_device_decoding(cfg, ['train_dataloader', 'val_dataloader'])
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
         if loader and args.no_pin_memory:

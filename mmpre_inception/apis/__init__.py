@@ -20,6 +20,7 @@ _NAMES = {
     'summary': '.evaluation',
     'use_test_time_augmentation': '.evaluation',
     'write_metrics': '.evaluation',
+    'use_device_decoding': '.device_input',
     'prepare_train_config': '.training',
     'resume_from': '.training',
     'set_mixed_precision': '.training',

@@ -18,6 +18,8 @@ from mmpre_inception.evaluation import (AtomicDumpResults, CollectScores,
 from mmpre_inception.registry import METRICS, RUNNERS
 from mmpre_inception.utils import ConfigError, check_config_runs_here
 
+from .device_input import use_device_decoding
+
 
 def check_out_path(path: str, out_item: Optional[str] = None) -> None:
     """Refuse an ``--out`` that could not be written, before the run (a
@@ -91,18 +93,24 @@ def use_test_time_augmentation(cfg: Config) -> None:
 
 def prepare_test_config(cfg: Config, tta: bool = False,
                         skip_unreadable: bool = False,
+                        gpu_decode: bool = False,
                         read_checkpoint_now: bool = False) -> Config:
-    """The config of a test run: ``--tta`` and ``--skip-unreadable``
-    applied, then checked against this machine and its annotation files
-    (and with ``read_checkpoint_now`` its ``load_from`` checkpoint, read;
-    the Runner checks the fit).
+    """The config of a test run: ``--tta``, ``--skip-unreadable`` and
+    ``--gpu-decode`` applied, then checked against this machine and its
+    annotation files (and with ``read_checkpoint_now`` its ``load_from``
+    checkpoint, read; the Runner checks the fit).
 
     Raises:
         ConfigError, AnnotationError, CheckpointError: Naming the key or
             file at fault.
     """
+    if gpu_decode and tta:
+        raise ConfigError('--gpu-decode with --tta: the test-time views are '
+                          'made on the CPU; give one of them')
     if tta:
         use_test_time_augmentation(cfg)
+    if gpu_decode:
+        use_device_decoding(cfg, ['test_dataloader'])
     if skip_unreadable:
         enable_skip_unreadable(cfg, ('test_dataloader', ))
     check_config_runs_here(cfg)

@@ -2,6 +2,9 @@ from .annotations import (AnnotationError, check_annotation_file,
                           check_config_annotations,
                           check_dataset_annotations, config_class_names,
                           list_unreadable_images)
+from .device_transforms import (DEVICE_META_KEYS, CenterCropOnDevice,
+                                LoadImageBytesChecked, RandomFlipOnDevice,
+                                RandomResizedCropOnDevice, ResizeEdgeOnDevice)
 from .imagenet import ImageNet
 from .loading import (LoadImageFromFileChecked, SkipUnreadableImages,
                       UnreadableImageError, collate_skipping_unreadable,
@@ -14,6 +17,8 @@ __all__ = [
     'AnnotationError', 'check_annotation_file', 'check_config_annotations',
     'check_dataset_annotations', 'config_class_names',
     'list_unreadable_images',
+    'DEVICE_META_KEYS', 'CenterCropOnDevice', 'LoadImageBytesChecked',
+    'RandomFlipOnDevice', 'RandomResizedCropOnDevice', 'ResizeEdgeOnDevice',
     'ImageNet', 'LoadImageFromFileChecked', 'SkipUnreadableImages',
     'UnreadableImageError', 'collate_skipping_unreadable', 'read_image',
     'PositionedCrop', 'SquareCrop', 'CentralCropResize',

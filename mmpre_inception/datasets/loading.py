@@ -59,15 +59,16 @@ _STANDALONE_MARKERS = {0x01, *range(0xD0, 0xD9)}
 _FRAME_MARKERS = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
 
-def _jpeg_scan_and_size(data: bytes) -> Tuple[Optional[int], Optional[
-        Tuple[int, int]]]:
-    """Where a JPEG's first scan starts and its (height, width), from its
-    marker segments; ``(None, None)`` for a header that does not parse (the
-    decoder then has the last word)."""
-    position, size = 2, None
+def jpeg_header(data: bytes) -> Tuple[Optional[int], Optional[
+        Tuple[int, int]], Optional[int]]:
+    """Where a JPEG's first scan starts, its (height, width) and its number
+    of colour components (1 grey, 3 YCbCr, 4 CMYK/YCCK), from its marker
+    segments; None for what a header that does not parse leaves unsaid
+    (the decoder then has the last word)."""
+    position, size, components = 2, None, None
     while position + 4 <= len(data):
         if data[position] != 0xFF:
-            return None, size
+            return None, size, components
         marker = data[position + 1]
         if marker == 0xFF:  # fill byte
             position += 1
@@ -76,13 +77,30 @@ def _jpeg_scan_and_size(data: bytes) -> Tuple[Optional[int], Optional[
             position += 2
             continue
         if marker == 0xDA:  # start of scan
-            return position, size
+            return position, size, components
         length = int.from_bytes(data[position + 2:position + 4], 'big')
-        if marker in _FRAME_MARKERS and position + 9 <= len(data):
+        if marker in _FRAME_MARKERS and position + 10 <= len(data):
             size = (int.from_bytes(data[position + 5:position + 7], 'big'),
                     int.from_bytes(data[position + 7:position + 9], 'big'))
+            components = data[position + 9]
         position += 2 + length
-    return None, size
+    return None, size, components
+
+
+_EXIF_ORIENTATION = 0x0112
+
+
+def exif_orientation(data: bytes) -> int:
+    """A JPEG's EXIF orientation (1 upright; 5 to 8 swap width and
+    height), read from the header, not decoded; 1 without one."""
+    if b'Exif' not in data[:65536]:  # EXIF lives in APP1, near the start
+        return 1
+    from PIL import Image
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return int(image.getexif().get(_EXIF_ORIENTATION, 1))
+    except Exception:  # noqa: BLE001 (a broken header: the decoder decides)
+        return 1
 
 
 def image_size(data: bytes, image_format: Optional[str]) -> Optional[
@@ -90,7 +108,7 @@ def image_size(data: bytes, image_format: Optional[str]) -> Optional[
     """The (height, width) an encoded image declares in its header, without
     decoding it; None when the header does not say."""
     if image_format == 'JPEG':
-        return _jpeg_scan_and_size(data)[1]
+        return jpeg_header(data)[1]
     if image_format == 'PNG' and len(data) >= 24 and data[12:16] == b'IHDR':
         return (int.from_bytes(data[20:24], 'big'),
                 int.from_bytes(data[16:20], 'big'))
@@ -139,6 +157,23 @@ def read_image(path: str,
         >>> img.shape, img.dtype
         ((375, 500, 3), dtype('uint8'))
     """
+    data, image_format = read_checked_bytes(path, max_pixels,
+                                            max_aspect_ratio)
+    return decode_with_opencv(path, data, image_format)
+
+
+def read_checked_bytes(path: str,
+                       max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
+                       max_aspect_ratio: Optional[float] =
+                       DEFAULT_MAX_ASPECT_RATIO) -> Tuple[bytes,
+                                                          Optional[str]]:
+    """An image file's bytes and format, after every check
+    :func:`read_image` makes before decoding (missing, empty, truncated,
+    over the pixel budget or the aspect-ratio limit).
+
+    Raises:
+        UnreadableImageError: As :func:`read_image`.
+    """
     try:
         with open(path, 'rb') as f:
             data = f.read()
@@ -155,6 +190,17 @@ def read_image(path: str,
     size = image_size(data, image_format)
     if size is not None:
         _check_size(path, size, max_pixels, max_aspect_ratio)
+    return data, image_format
+
+
+def decode_with_opencv(path: str, data: bytes,
+                       image_format: Optional[str]) -> np.ndarray:
+    """Decode as mmcv's ``LoadImageFromFile`` does (OpenCV, BGR, EXIF
+    orientation applied).
+
+    Raises:
+        UnreadableImageError: OpenCV cannot decode it; names ``path``.
+    """
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         what = f'{image_format} data OpenCV cannot decode' if image_format \
@@ -172,7 +218,7 @@ def _check_complete(path: str, data: bytes,
         # it (padding, a camera's trailer) are allowed, as every decoder
         # allows them; an EXIF thumbnail's own marker, before the scan,
         # does not count.
-        scan, _ = _jpeg_scan_and_size(data)
+        scan, _, _ = jpeg_header(data)
         end = data.find(b'\xff\xd9', scan) if scan is not None else \
             data.rfind(b'\xff\xd9')
         if end < 0:
@@ -253,15 +299,20 @@ class LoadImageFromFileChecked(BaseTransform):
         except UnreadableImageError as error:
             if not self.skip_unreadable:
                 raise
-            print_log(f'skipped: {error}', logger='current',
-                      level=30)  # logging.WARNING
-            return None
+            return self.skipped(error)
         if self.to_float32:
             image = image.astype(np.float32)
         results['img'] = image
         results['img_shape'] = image.shape[:2]
         results['ori_shape'] = image.shape[:2]
         return results
+
+    @staticmethod
+    def skipped(error: UnreadableImageError) -> None:
+        """Log a skipped image; None drops the sample."""
+        print_log(f'skipped: {error}', logger='current',
+                  level=30)  # logging.WARNING
+        return None
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(skip_unreadable='

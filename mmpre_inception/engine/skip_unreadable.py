@@ -49,7 +49,8 @@ def enable_skip_unreadable(cfg: Config,
         dataset = loader['dataset']
         pipeline = dataset.get('pipeline', [])
         for index, step in enumerate(pipeline):
-            if _is_type(step['type'], LoadImageFromFileChecked):
+            if any(_is_type(step['type'], loader) for loader in
+                   (LoadImageFromFileChecked, LoadImageBytesChecked)):
                 step['skip_unreadable'] = True
             elif _is_type(step['type'], LoadImageFromFile):
                 pipeline[index] = dict(

@@ -16,7 +16,9 @@ from mmpre_inception.utils import check_config_runs_here, resolve_auto_workers
 
 from ..mmpretrain_reference import (build_mmpretrain_classifier,
                                     mmpretrain_inception_config_path)
-from ..torch_decoding import EncodedImages, collate_encoded, decode_batch
+from mmpre_inception.datasets.device_decoding import (EncodedImages,
+                                                     collate_encoded,
+                                                     decode_batch)
 from .common import autocast, median_rate
 
 

@@ -18,8 +18,8 @@ class EpochSeedHook(Hook):
     run resumed after a crash would draw other crops, flips and dropout
     masks than the run it continues, and end elsewhere. Seeded per epoch,
     a run resumed from an epoch checkpoint draws exactly what the
-    uninterrupted run drew (``tests/test_resume.py`` checks the final
-    weights).
+    uninterrupted run drew (``tests/test_no_work_lost.py`` checks the
+    final weights of a run killed and resumed).
 
     Args:
         diff_rank_seed (bool): Give every rank its own seeds (its own

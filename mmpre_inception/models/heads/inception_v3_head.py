@@ -8,8 +8,8 @@ from mmengine.model import BaseModule
 from mmpretrain.models.heads import ClsHead
 from mmpretrain.structures import DataSample
 
-from mmpre_inception.models.backbones.inception_v3 import (DEFAULT_NORM_CFG,
-                                                          BasicConv2d)
+from mmpre_inception.models.backbones.inception_v3 import (
+    DEFAULT_NORM_CFG, BasicConv2d)
 from mmpre_inception.registry import MODELS
 
 # Mixed_6e side that the paper's 5x5/3 pooling turns into the 5x5 map the

@@ -1,0 +1,228 @@
+"""Decoding a batch of files on the device (nvJPEG through torchvision on
+a GPU, libjpeg-turbo on the CPU) and replaying the pipeline's geometry on
+it: the pixel half of ``--gpu-decode`` (the other half, in the data
+workers, is :mod:`.device_transforms`).
+
+The result is what the CPU pipeline gives, in its layout (BGR, as OpenCV
+decodes): on the CPU bit for bit (torchvision and OpenCV both decode with
+libjpeg-turbo, and the resize is OpenCV's arithmetic), on a GPU within
+nvJPEG's difference from libjpeg (a level at some pixels). Files the
+device decoder would get wrong or cannot read are decoded by OpenCV,
+exactly as the CPU path does: formats other than JPEG, CMYK JPEGs, JPEGs whose EXIF
+orientation asks for a turn (nvJPEG ignores it), and any JPEG the device
+decoder rejects.
+"""
+import os.path as osp
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+from torch.utils.data import Dataset
+from torchvision.io import ImageReadMode, decode_jpeg
+
+from .device_transforms import CenterCropOnDevice, ResizeEdgeOnDevice
+from .loading import (decode_with_opencv, exif_orientation, jpeg_header,
+                      sniff_format)
+
+class EncodedImages(Dataset):
+    """The files of an mmpretrain annotation file (``name label`` lines),
+    read but not decoded, for the benchmark's loader-only runs. Check the
+    file first with
+    :func:`~mmpre_inception.datasets.check_annotation_file`, which names
+    a bad line.
+
+    Args:
+        ann_file (str): Annotation file.
+        data_prefix (str): Folder the names are relative to.
+
+    Example:
+        >>> images = EncodedImages('meta/val.txt', 'val')  # doctest: +SKIP
+        >>> data, label = images[0]  # the file's bytes, int label
+    """
+
+    def __init__(self, ann_file: str, data_prefix: str) -> None:
+        with open(ann_file, encoding='utf-8') as f:
+            # As mmpretrain reads them: names may hold spaces.
+            rows = [line.strip().rsplit(' ', 1) for line in f]
+        self.samples = [(osp.join(data_prefix, name), int(label))
+                        for name, label in rows]
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> Tuple[bytes, int]:
+        # bytes, not tensors: data workers pass every tensor through a
+        # file descriptor of its own, and a few hundred small ones in
+        # flight exhaust them.
+        path, label = self.samples[index]
+        with open(path, 'rb') as f:
+            return f.read(), label
+
+
+def collate_encoded(
+        batch: Sequence[Tuple[bytes,
+                              int]]) -> Tuple[List[bytes], torch.Tensor]:
+    """DataLoader ``collate_fn`` for :class:`EncodedImages`: the files stay
+    a list (their lengths differ), the labels become a tensor."""
+    return [data
+            for data, _ in batch], torch.tensor([label for _, label in batch])
+
+
+def exif_rotated(data: bytes) -> bool:
+    """Whether a JPEG's EXIF orientation asks for a rotation or a flip
+    (anything but orientation 1); read from the header, not decoded."""
+    return exif_orientation(data) != 1
+
+
+def cpu_decoding_reason(data: bytes) -> Optional[str]:
+    """Why OpenCV, not the device, decodes ``data``; None for a JPEG the
+    device decodes as OpenCV would. The same on every device, so that the
+    CPU tests see the routing a GPU run takes."""
+    image_format = sniff_format(data)
+    if image_format != 'JPEG':
+        return f'{image_format or "unknown format"}'
+    if jpeg_header(data)[2] == 4:
+        return 'CMYK JPEG'
+    if exif_rotated(data):
+        return 'EXIF-rotated JPEG'
+    return None
+
+
+def decode_on_device(encoded: Sequence[torch.Tensor], device: torch.device,
+                     paths: Sequence[str]
+                     ) -> Tuple[List[torch.Tensor], List[Optional[str]]]:
+    """Decode files to BGR uint8 ``(3, H, W)`` tensors on ``device``.
+
+    Args:
+        encoded (Sequence[Tensor]): The files, 1-D uint8 CPU tensors.
+        device (torch.device): Where the JPEGs are decoded and the images
+            end up.
+        paths (Sequence[str]): The files' paths, for error messages.
+
+    Returns:
+        tuple: The images, and for each why it went to OpenCV (None where
+        the device decoded it).
+
+    Raises:
+        UnreadableImageError: OpenCV cannot decode a file either.
+    """
+    device = torch.device(device)
+    raw = [data.numpy().tobytes() for data in encoded]
+    reasons = [cpu_decoding_reason(data) for data in raw]
+    images: List[Optional[torch.Tensor]] = [None] * len(raw)
+    jpegs = [i for i, reason in enumerate(reasons) if reason is None]
+    if jpegs:
+        batch = [encoded[i].contiguous() for i in jpegs]
+        try:
+            decoded = decode_jpeg(batch, mode=ImageReadMode.RGB,
+                                  device=device)
+        except RuntimeError:
+            # One file the device rejects fails the batch: one at a time.
+            decoded = []
+            for data in batch:
+                try:
+                    decoded.append(decode_jpeg(data, mode=ImageReadMode.RGB,
+                                               device=device))
+                except RuntimeError:
+                    decoded.append(None)
+        for i, image in zip(jpegs, decoded):
+            if image is None:
+                reasons[i] = 'rejected by the device decoder'
+            else:
+                images[i] = image.flip(0)  # RGB -> BGR, as OpenCV gives
+    for i, image in enumerate(images):
+        if image is None:
+            bgr = decode_with_opencv(paths[i], raw[i], sniff_format(raw[i]))
+            images[i] = torch.from_numpy(bgr).permute(2, 0, 1).to(device)
+    return images, reasons
+
+
+# OpenCV's fixed-point bilinear weights: 11 bits (INTER_RESIZE_COEF_BITS).
+_WEIGHT_ONE = 2048
+
+
+def _bilinear_taps(source: int, target: int, device: torch.device,
+                   clamp_weights: bool):
+    """OpenCV's ``INTER_LINEAR`` source indices and 11-bit weights along
+    one axis. Columns outside the image take the border pixel with weight
+    one; rows keep their fractional weights over a clamped index (what
+    ``cv::resize`` does, which matters at the first and last rows)."""
+    position = ((torch.arange(target, dtype=torch.float64, device=device) +
+                 0.5) * (source / target) - 0.5).to(torch.float32)
+    first = torch.floor(position)
+    fraction = position - first
+    first = first.long()
+    second = (first + 1).clamp(0, source - 1)
+    outside = (first < 0) | (first >= source - 1)
+    if clamp_weights:
+        fraction = torch.where(outside, torch.zeros_like(fraction), fraction)
+    first = first.clamp(0, source - 1)
+    weight_first = torch.round((1 - fraction) * _WEIGHT_ONE).to(torch.int32)
+    weight_second = torch.round(fraction * _WEIGHT_ONE).to(torch.int32)
+    return first, second, weight_first, weight_second
+
+
+def resize_bilinear(image: torch.Tensor, size: Tuple[int, int]
+                    ) -> torch.Tensor:
+    """A ``(C, H, W)`` uint8 image resized to ``size`` (h, w) exactly as
+    OpenCV's ``cv2.resize(..., INTER_LINEAR)`` resizes uint8 images (what
+    mmcv's ``imresize`` and so mmpretrain's transforms call): its 11-bit
+    weights, a horizontal pass in integers, then its vector code's
+    vertical pass, ``((S0 >> 4) * b0 >> 16) + ((S1 >> 4) * b1 >> 16) + 2
+    >> 2``. Bit for bit the same pixels on the ImageNet sample
+    (``tests/test_device_decoding.py``), on any device.
+    """
+    height, width = image.shape[-2:]
+    if (height, width) == tuple(size):
+        return image
+    x0, x1, a0, a1 = _bilinear_taps(width, size[1], image.device, True)
+    y0, y1, b0, b1 = _bilinear_taps(height, size[0], image.device, False)
+    pixels = image.to(torch.int32)
+    rows = pixels[:, :, x0] * a0 + pixels[:, :, x1] * a1
+    top, bottom = rows[:, y0] >> 4, rows[:, y1] >> 4
+    resized = (((top * b0[:, None]) >> 16) +
+               ((bottom * b1[:, None]) >> 16) + 2) >> 2
+    return resized.clamp_(0, 255).to(torch.uint8)
+
+
+def apply_device_ops(image: torch.Tensor, ops: Sequence) -> torch.Tensor:
+    """Replay :mod:`.device_transforms`' ``device_ops`` on a decoded
+    ``(3, H, W)`` image: ``('resize', (h, w))``, ``('crop', (top, left,
+    h, w))``, ``('flip', 'horizontal' | 'vertical')``, in order."""
+    for op, argument in ops:
+        if op == 'resize':
+            image = resize_bilinear(image, argument)
+        elif op == 'crop':
+            top, left, height, width = argument
+            image = image[:, top:top + height, left:left + width]
+        elif op == 'flip':
+            image = image.flip(-1 if argument == 'horizontal' else -2)
+        else:
+            raise ValueError(f'unknown device operation {op!r}')
+    return image
+
+
+def decode_batch(encoded: List[bytes], device: torch.device,
+                 short_edge: int = 342, crop: int = 299) -> torch.Tensor:
+    """mmpretrain's Inception V3 test pipeline on a batch of files, on
+    ``device``: for the benchmark's loader-only runs.
+
+    Returns:
+        Tensor: ``(N, 3, crop, crop)`` RGB uint8 on ``device``.
+
+    Example:
+        >>> with open('a.JPEG', 'rb') as f:  # doctest: +SKIP
+        ...     batch = decode_batch([f.read()], 'cpu')
+        >>> batch.shape
+        torch.Size([1, 3, 299, 299])
+    """
+    resize = ResizeEdgeOnDevice(scale=short_edge, edge='short')
+    center = CenterCropOnDevice(crop_size=crop)
+    tensors = [torch.frombuffer(bytearray(data), dtype=torch.uint8)
+               for data in encoded]
+    images, _ = decode_on_device(tensors, device, ['<bytes>'] * len(tensors))
+    out = []
+    for image in images:
+        results = center(resize(dict(img_shape=tuple(image.shape[-2:]),
+                                     device_ops=[])))
+        out.append(apply_device_ops(image, results['device_ops']).flip(0))
+    return torch.stack(out)
