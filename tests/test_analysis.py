@@ -3,7 +3,7 @@ import math
 
 import pytest
 import torch
-from helpers.tools import call_tool
+from helpers.tools import MIXUP_CONFIG, call_tool
 from mmpretrain.models.backbones import InceptionV3 as MMPretrainInceptionV3
 
 from mmpre_inception.analysis import count_flops
@@ -102,15 +102,31 @@ def test_benchmark_train_mode_runs_each_configs_real_step():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('decoder', ['opencv', 'torchvision'])
-def test_benchmark_end_to_end(shapes_root, decoder):
-    compare = ['--compare'] if decoder == 'opencv' else []
+@pytest.mark.parametrize('decoding', [['--compare'], ['--gpu-decode']])
+def test_benchmark_end_to_end(shapes_root, decoding):
+    compare = decoding == ['--compare']
     rows = benchmark_rows('--mode', 'e2e', '--data-root', shapes_root,
                           '--max-images', '4', '--batch-size', '2',
-                          '--decoder', decoder, '--fold-bn', *compare)
+                          '--fold-bn', *decoding)
     assert [row[1] for row in rows] == ['mmpre_inception', 'mmpretrain'
                                         ][:len(rows)]
     assert len(rows) == (2 if compare else 1)
+
+
+@pytest.mark.slow
+def test_benchmark_loader_mode_rates_each_pipeline(shapes_root):
+    """One line per pipeline and path; RandAugment has no device path."""
+    result = call_tool('tools/analysis_tools/benchmark.py', MIXUP_CONFIG,
+                       '--mode', 'loader', '--data-root', shapes_root,
+                       '--max-images', '4', '--batch-size', '2', '--runs',
+                       '1', '--warmup', '0', check=True)
+    rows = [line.split('  ', 2)[1].strip() for line in
+            result.stdout.splitlines() if line.startswith('loader  ')]
+    assert rows == ['test CPU pipeline', 'test --gpu-decode workers',
+                    'test --gpu-decode on cpu', 'train CPU pipeline',
+                    'train --gpu-decode workers', 'train --gpu-decode on cpu']
+    assert 'step RandAugment runs on the CPU only' in result.stdout
+    assert result.stdout.count('n/a') == 2
 
 
 @pytest.mark.slow

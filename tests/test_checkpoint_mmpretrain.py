@@ -1,10 +1,9 @@
 """mmpretrain's published Inception V3 layout loads into our model as is."""
-import os.path as osp
 import pickle
 
 import pytest
 import torch
-from helpers.tools import REPO, call_tool
+from helpers.tools import MAIN_CONFIG, call_tool
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
@@ -13,7 +12,6 @@ from mmpre_inception.checkpoint import (CheckpointError,
                                         relocate_mmpretrain_keys)
 from mmpre_inception.registry import MODELS
 
-MAIN_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py')
 
 
 def _our_model():

@@ -3,7 +3,7 @@ import os
 import os.path as osp
 
 import pytest
-from helpers.tools import REPO
+from helpers.tools import MAIN_CONFIG, REPO
 from mmengine.config import Config
 
 from mmpre_inception.analysis import mmpretrain_inception_config_path
@@ -11,7 +11,6 @@ from mmpre_inception.utils import (ConfigError, auto_num_workers,
                                    check_config_runs_here, load_config)
 from mmpre_inception.utils.distributed import ranks_on_this_node
 
-MAIN_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py')
 MMPRETRAIN_CONFIG = mmpretrain_inception_config_path()
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 from helpers.numerics import assert_within_rounding, calibrate
-from helpers.tools import REPO, SAMPLE_DIR, call_tool
+from helpers.tools import MAIN_CONFIG, REPO, SAMPLE_DIR, call_tool
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
@@ -28,7 +28,6 @@ timm = pytest.importorskip('timm')
 torchvision = pytest.importorskip('torchvision')
 
 CONFIGS = osp.join(REPO, 'configs')
-MAIN_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb32_in1k.py')
 TIMM_CONFIGS = {
     'tv': osp.join(CONFIGS, 'timm', 'inception_v3_timm_tf_norm_in1k.py'),
     'tf': osp.join(CONFIGS, 'timm', 'inception_v3_timm_tf_norm_in1k.py'),

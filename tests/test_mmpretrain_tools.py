@@ -8,7 +8,8 @@ import shutil
 import mmpretrain
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, call_script, call_tool
+from helpers.tools import (MAIN_CONFIG, REPO, TINY_CONFIG, call_script,
+                           call_tool)
 from mmengine.config import Config
 
 from mmpre_inception.apis import ImagePredictor
@@ -16,7 +17,6 @@ from mmpre_inception.checkpoint import load_checkpoint_file
 
 pytestmark = pytest.mark.slow
 
-MAIN_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py')
 # Where pip puts mmpretrain's tools (mim runs them from there).
 MMPRETRAIN_TOOLS = osp.join(osp.dirname(mmpretrain.__file__), '.mim',
                             'tools')

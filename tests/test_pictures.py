@@ -13,14 +13,12 @@ import mmcv
 import numpy as np
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, call_tool
+from helpers.tools import (MAIN_CONFIG, MIXUP_CONFIG, REPO, TINY_CONFIG,
+                           call_tool)
 from PIL import Image
 
 pytestmark = pytest.mark.slow
 
-MAIN_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py')
-MIXUP_CONFIG = osp.join(REPO, 'configs',
-                        'inception_v3_8xb64_mixup_randaug_cos_in1k.py')
 
 
 def png_size(path) -> tuple:

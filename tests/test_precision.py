@@ -6,14 +6,13 @@ bounds the difference by the reference's own float32 rounding, so it holds
 with every CPU's kernels (CI runs this file again with
 ``ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41``).
 """
-import os.path as osp
 
 import pytest
 import torch
 from helpers.numerics import (assert_as_exact_as, assert_loss_within_rounding,
                               assert_within_rounding, bfloat16_tolerance,
                               calibrate, float64_copy, relative_error)
-from helpers.tools import REPO
+from helpers.tools import MAIN_CONFIG
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
@@ -24,7 +23,6 @@ from mmpre_inception.registry import MODELS
 
 pytestmark = pytest.mark.numerics
 
-MAIN_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py')
 
 
 def build(channels_last=False, initial=None):

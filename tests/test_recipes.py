@@ -7,7 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 from helpers.numerics import perturb_batchnorm
-from helpers.tools import REPO, call_tool
+from helpers.tools import (MAIN_CONFIG, MIXUP_CONFIG, REPO, TINY_CONFIG,
+                           TPU_CONFIG, call_tool)
 from mmengine.config import Config
 from mmengine.hooks import EMAHook, Hook
 from mmengine.optim import build_optim_wrapper
@@ -20,11 +21,7 @@ from mmpre_inception.checkpoint import load_checkpoint_file
 from mmpre_inception.registry import MODELS, PARAM_SCHEDULERS
 
 CONFIGS = osp.join(REPO, 'configs')
-MAIN_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb32_in1k.py')
-MODERN_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb64_mixup_randaug_cos_in1k.py')
 FINETUNE_CONFIG = osp.join(CONFIGS, 'finetune', 'inception_v3_1xb32_custom.py')
-TPU_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb128_tpu_in1k.py')
-TINY_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_shapes.py')
 
 
 @pytest.fixture(autouse=True)
@@ -298,7 +295,7 @@ def test_validation_uses_the_averaged_weights(shapes_root, tmp_path):
 
 @pytest.mark.filterwarnings('ignore:Detected call of `scheduler.step')
 def test_modern_recipe_schedule_and_augments():
-    cfg = Config.fromfile(MODERN_CONFIG)
+    cfg = Config.fromfile(MIXUP_CONFIG)
     assert [step['type'].__name__ for step in
             cfg.train_dataloader.dataset.pipeline] == [
                 'LoadImageFromFileChecked', 'RandomResizedCrop', 'RandomFlip',
@@ -344,7 +341,7 @@ def lr_trace(cfg, model, iters_per_epoch, epochs):
 
 
 def test_modern_recipe_mixes_targets_in_a_training_step(shapes_root):
-    cfg = Config.fromfile(MODERN_CONFIG)
+    cfg = Config.fromfile(MIXUP_CONFIG)
     dataset_cfg = dict(cfg.train_dataloader.dataset, type='CustomDataset',
                        data_root=shapes_root, ann_file='meta/train.txt',
                        data_prefix='train')

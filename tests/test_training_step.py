@@ -8,7 +8,7 @@ import os.path as osp
 import pytest
 import torch
 from helpers.numerics import FLOAT32_EPS, KERNEL_FACTOR
-from helpers.tools import REPO
+from helpers.tools import MAIN_CONFIG, REPO
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.model import ExponentialMovingAverage
@@ -23,7 +23,6 @@ from mmpre_inception.registry import MODELS
 from mmpre_inception.utils import load_config
 
 CONFIGS = osp.join(REPO, 'configs')
-MAIN_CONFIG = osp.join(CONFIGS, 'inception_v3_8xb32_in1k.py')
 RECIPES = {
     'paper': MAIN_CONFIG,
     'tpu': osp.join(CONFIGS, 'inception_v3_8xb128_tpu_in1k.py'),

@@ -8,63 +8,17 @@ decodes): on the CPU bit for bit (torchvision and OpenCV both decode with
 libjpeg-turbo, and the resize is OpenCV's arithmetic), on a GPU within
 nvJPEG's difference from libjpeg (a level at some pixels). Files the
 device decoder would get wrong or cannot read are decoded by OpenCV,
-exactly as the CPU path does: formats other than JPEG, CMYK JPEGs, JPEGs whose EXIF
-orientation asks for a turn (nvJPEG ignores it), and any JPEG the device
-decoder rejects.
+exactly as the CPU path does: formats other than JPEG, CMYK JPEGs, JPEGs
+whose EXIF orientation asks for a turn (nvJPEG ignores it), and any JPEG
+the device decoder rejects.
 """
-import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
 import torch
-from torch.utils.data import Dataset
 from torchvision.io import ImageReadMode, decode_jpeg
 
-from .device_transforms import CenterCropOnDevice, ResizeEdgeOnDevice
 from .loading import (decode_with_opencv, exif_orientation, jpeg_header,
                       sniff_format)
-
-class EncodedImages(Dataset):
-    """The files of an mmpretrain annotation file (``name label`` lines),
-    read but not decoded, for the benchmark's loader-only runs. Check the
-    file first with
-    :func:`~mmpre_inception.datasets.check_annotation_file`, which names
-    a bad line.
-
-    Args:
-        ann_file (str): Annotation file.
-        data_prefix (str): Folder the names are relative to.
-
-    Example:
-        >>> images = EncodedImages('meta/val.txt', 'val')  # doctest: +SKIP
-        >>> data, label = images[0]  # the file's bytes, int label
-    """
-
-    def __init__(self, ann_file: str, data_prefix: str) -> None:
-        with open(ann_file, encoding='utf-8') as f:
-            # As mmpretrain reads them: names may hold spaces.
-            rows = [line.strip().rsplit(' ', 1) for line in f]
-        self.samples = [(osp.join(data_prefix, name), int(label))
-                        for name, label in rows]
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def __getitem__(self, index: int) -> Tuple[bytes, int]:
-        # bytes, not tensors: data workers pass every tensor through a
-        # file descriptor of its own, and a few hundred small ones in
-        # flight exhaust them.
-        path, label = self.samples[index]
-        with open(path, 'rb') as f:
-            return f.read(), label
-
-
-def collate_encoded(
-        batch: Sequence[Tuple[bytes,
-                              int]]) -> Tuple[List[bytes], torch.Tensor]:
-    """DataLoader ``collate_fn`` for :class:`EncodedImages`: the files stay
-    a list (their lengths differ), the labels become a tensor."""
-    return [data
-            for data, _ in batch], torch.tensor([label for _, label in batch])
 
 
 def exif_rotated(data: bytes) -> bool:
@@ -177,11 +131,10 @@ def resize_bilinear(image: torch.Tensor, size: Tuple[int, int]
     x0, x1, a0, a1 = _bilinear_taps(width, size[1], image.device, True)
     y0, y1, b0, b1 = _bilinear_taps(height, size[0], image.device, False)
     pixels = image.to(torch.int32)
-    rows = pixels[:, :, x0] * a0 + pixels[:, :, x1] * a1
-    top, bottom = rows[:, y0] >> 4, rows[:, y1] >> 4
-    resized = (((top * b0[:, None]) >> 16) +
-               ((bottom * b1[:, None]) >> 16) + 2) >> 2
-    return resized.clamp_(0, 255).to(torch.uint8)
+    rows = pixels.index_select(2, x0) * a0 + pixels.index_select(2, x1) * a1
+    top = (rows.index_select(1, y0) >> 4).mul_(b0[:, None]) >> 16
+    bottom = (rows.index_select(1, y1) >> 4).mul_(b1[:, None]) >> 16
+    return ((top + bottom + 2) >> 2).clamp_(0, 255).to(torch.uint8)
 
 
 def apply_device_ops(image: torch.Tensor, ops: Sequence) -> torch.Tensor:
@@ -199,30 +152,3 @@ def apply_device_ops(image: torch.Tensor, ops: Sequence) -> torch.Tensor:
         else:
             raise ValueError(f'unknown device operation {op!r}')
     return image
-
-
-def decode_batch(encoded: List[bytes], device: torch.device,
-                 short_edge: int = 342, crop: int = 299) -> torch.Tensor:
-    """mmpretrain's Inception V3 test pipeline on a batch of files, on
-    ``device``: for the benchmark's loader-only runs.
-
-    Returns:
-        Tensor: ``(N, 3, crop, crop)`` RGB uint8 on ``device``.
-
-    Example:
-        >>> with open('a.JPEG', 'rb') as f:  # doctest: +SKIP
-        ...     batch = decode_batch([f.read()], 'cpu')
-        >>> batch.shape
-        torch.Size([1, 3, 299, 299])
-    """
-    resize = ResizeEdgeOnDevice(scale=short_edge, edge='short')
-    center = CenterCropOnDevice(crop_size=crop)
-    tensors = [torch.frombuffer(bytearray(data), dtype=torch.uint8)
-               for data in encoded]
-    images, _ = decode_on_device(tensors, device, ['<bytes>'] * len(tensors))
-    out = []
-    for image in images:
-        results = center(resize(dict(img_shape=tuple(image.shape[-2:]),
-                                     device_ops=[])))
-        out.append(apply_device_ops(image, results['device_ops']).flip(0))
-    return torch.stack(out)

@@ -83,12 +83,33 @@ def render_image(label: int, size: int, rng: np.random.Generator,
     return image
 
 
+# (width, height) of ImageNet photos and how often each kind occurs; the
+# last kind's long side is drawn from 600..1600 at 4:3.
+_IMAGENET_SIZES = (((500, 375), 0.65), ((375, 500), 0.15),
+                   ((500, 333), 0.10), ((333, 500), 0.05), (None, 0.05))
+
+
+def photo_like(picture: Image.Image, rng: np.random.Generator
+               ) -> Image.Image:
+    """``picture`` at a size drawn from :data:`_IMAGENET_SIZES`, with a
+    sensor-like grain, so that its JPEG weighs what a photo does."""
+    kinds = [size for size, _ in _IMAGENET_SIZES]
+    size = kinds[rng.choice(len(kinds), p=[p for _, p in _IMAGENET_SIZES])]
+    if size is None:
+        long_side = int(rng.integers(600, 1601))
+        size = (long_side, long_side * 3 // 4)
+    pixels = np.asarray(picture.resize(size, Image.BILINEAR), np.float32)
+    pixels = pixels + rng.normal(0, 12, pixels.shape)
+    return Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
+
+
 def make_synthetic_imagenet(root: str,
                             train_per_class: int = 40,
                             val_per_class: int = 10,
                             image_size: int = 112,
                             classes: Sequence[str] = SHAPES,
-                            seed: int = 0) -> dict:
+                            seed: int = 0,
+                            imagenet_sizes: bool = False) -> dict:
     """Write a shapes data set in ImageNet layout under ``root``.
 
     Layout: ``train/<class>/<name>.JPEG``, ``val/<name>.JPEG``,
@@ -102,6 +123,10 @@ def make_synthetic_imagenet(root: str,
         image_size (int): Image side in pixels. Defaults to 112.
         classes (Sequence[str]): Shape names from :data:`SHAPES`.
         seed (int): Random seed; the same seed writes the same files.
+        imagenet_sizes (bool): Give the images ImageNet's usual sizes
+            (mostly 500x375 and 375x500, some 500x333 and larger) and a
+            grain, so that the files are as large as photos' (about
+            100 KB) and decode as slowly: for loader benchmarks.
 
     Returns:
         dict: ``root``, ``classes``, and the ``train``/``val`` sample counts.
@@ -117,6 +142,11 @@ def make_synthetic_imagenet(root: str,
         raise ValueError(f'Unknown shape classes {sorted(unknown)}; '
                          f'choose from {SHAPES}.')
     rng = np.random.default_rng(seed)
+
+    def image(label):
+        picture = render_image(label, image_size, rng, classes)
+        return photo_like(picture, rng) if imagenet_sizes else picture
+
     os.makedirs(osp.join(root, 'meta'), exist_ok=True)
     os.makedirs(osp.join(root, 'val'), exist_ok=True)
     train_lines, val_lines = [], []
@@ -124,13 +154,11 @@ def make_synthetic_imagenet(root: str,
         os.makedirs(osp.join(root, 'train', name), exist_ok=True)
         for i in range(train_per_class):
             rel = f'{name}/{name}_{i:04d}.JPEG'
-            render_image(label, image_size, rng, classes).save(
-                osp.join(root, 'train', rel), quality=92)
+            image(label).save(osp.join(root, 'train', rel), quality=92)
             train_lines.append(f'{rel} {label}')
         for i in range(val_per_class):
             rel = f'val_{name}_{i:04d}.JPEG'
-            render_image(label, image_size, rng, classes).save(
-                osp.join(root, 'val', rel), quality=92)
+            image(label).save(osp.join(root, 'val', rel), quality=92)
             val_lines.append(f'{rel} {label}')
     for split, lines in (('train', train_lines), ('val', val_lines)):
         with open(osp.join(root, 'meta', f'{split}.txt'), 'w') as f:

@@ -13,6 +13,11 @@ import torch
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SAMPLE_DIR = osp.join(REPO, '..', 'shared', 'data', 'imagenet-sample')
 TINY_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_shapes.py')
+# The shipped configs the tests run most, named once.
+MAIN_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb32_in1k.py')
+MIXUP_CONFIG = osp.join(REPO, 'configs',
+                        'inception_v3_8xb64_mixup_randaug_cos_in1k.py')
+TPU_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb128_tpu_in1k.py')
 
 
 def run_tool(*args: str, cwd: str = REPO, check: bool = True,

@@ -16,8 +16,13 @@ peak on a GPU, the process's peak resident set on a CPU).
 * ``--mode e2e``: the config's test data loader and the model over an
   ImageNet-layout folder (``--data-root``), as ``tools/test.py`` runs them.
   A run is one pass over the images; warm-up runs are batches.
-  ``--decoder torchvision`` decodes and resizes with torchvision on
-  ``--device`` (nvJPEG on a GPU) instead of OpenCV in the data workers.
+  ``--gpu-decode`` runs it as ``tools/test.py --gpu-decode`` does
+  (nvJPEG on ``--device``, the workers only reading files).
+* ``--mode loader``: the config's test and training pipelines alone, in
+  this process (one data worker): img/s per worker as the CPU runs them
+  and as ``--gpu-decode``'s workers do, and ``--gpu-decode``'s decoding on
+  ``--device``, on ``--data-root`` (``meta/val.txt`` and
+  ``meta/train.txt``) or generated photo-sized JPEGs.
 
 ``--compare`` also times mmpretrain's, torchvision's and timm's
 ``inception_v3`` in the same process on the same inputs, and prints how
@@ -34,7 +39,9 @@ Example:
         configs/inception_v3_8xb32_in1k.py --mode train --compare
     python tools/analysis_tools/benchmark.py \\
         configs/inception_v3_8xb32_in1k.py CKPT --mode e2e --fold-bn \\
-        --data-root ../shared/data/imagenet-sample
+        --data-root data/imagenet --max-images 5000
+    python tools/analysis_tools/benchmark.py \\
+        configs/inception_v3_8xb32_in1k.py --mode loader
 """
 
 import argparse
@@ -48,7 +55,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     add = parser.add_argument
     add('config')
     add('checkpoint', nargs='?', help='weights (random ones without it)')
-    add('--mode', choices=['model', 'train', 'e2e'], default='model')
+    add('--mode', choices=['model', 'train', 'e2e', 'loader'],
+        default='model')
     add('--batch-size', type=positive_int, nargs='+',
         help="default: 8 (model, train), the config's (e2e)")
     add('--shape', type=positive_int, default=299,
@@ -67,13 +75,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     add('--compile', action='store_true',
         help='torch.compile ours (train: the config\'s compile key)')
     add('--data-root', help='e2e: an ImageNet-layout folder (meta/val.txt, '
-        'val/); train: one with --split (default: generated images)')
+        'val/); train: one with --split; loader: one with both splits '
+        '(default: generated images)')
     add('--split', default='train',
         help='train: the annotation file meta/SPLIT.txt and folder SPLIT/')
-    add('--max-images', type=positive_int, help='e2e: only the first N')
-    add('--decoder', choices=['opencv', 'torchvision'], default='opencv',
-        help="e2e: OpenCV in the data workers (the config's pipeline) or "
-        'torchvision on --device')
+    add('--max-images', type=positive_int,
+        help='e2e: only the first N; loader: per pass (default 200)')
+    add('--gpu-decode', action='store_true',
+        help='e2e: decode on --device, as tools/test.py --gpu-decode')
     add('--warmup', type=int, default=2)
     add('--runs', type=positive_int, default=5)
     add('--threads', type=positive_int, help='torch intra-op threads (CPU)')
@@ -84,9 +93,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="also time mmpretrain's, torchvision's and timm's inception_v3 "
         'and print ratios')
     args = parser.parse_args(argv)
-    if args.mode == 'e2e' and args.decoder == 'torchvision' and args.compare:
-        parser.error("--compare runs mmpretrain's own pipeline; use it with "
-                     '--decoder opencv')
+    if args.mode == 'e2e' and args.gpu_decode and args.compare:
+        parser.error("--compare runs mmpretrain's own pipeline; give "
+                     '--gpu-decode without it')
     return args
 
 
@@ -122,8 +131,16 @@ def main(argv=None) -> int:
                 cfg, args.checkpoint, data_root=args.data_root,
                 max_images=args.max_images,
                 batch_size=(args.batch_size or [None])[0],
-                decoder=args.decoder, channels_last=channels_last,
+                gpu_decode=args.gpu_decode, channels_last=channels_last,
                 fold_bn=args.fold_bn, compare=args.compare, **timing))
+        elif args.mode == 'loader':
+            for name, rate in benchmarks.loader_rates(
+                    cfg, data_root=args.data_root, max_images=args.max_images
+                    or 200, batch_size=(args.batch_size or [32])[0],
+                    device=args.device, warmup=args.warmup,
+                    runs=args.runs).items():
+                print(f'loader  {name:34s} ' + (
+                    f'{rate:9.1f} img/s' if rate else '      n/a'))
         elif args.mode == 'model':
             models = benchmarks.inference_models(
                 cfg, args.checkpoint, device=args.device,

@@ -16,6 +16,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--val-per-class', type=positive_int, default=10)
     parser.add_argument('--image-size', type=positive_int, default=112)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--imagenet-sizes', action='store_true',
+                        help="ImageNet's usual sizes and photo-sized files "
+                        '(about 100 KB), for loader benchmarks')
     return parser.parse_args(argv)
 
 
@@ -25,7 +28,8 @@ def main(argv=None) -> int:
         from mmpre_inception.apis import make_synthetic_imagenet
         info = make_synthetic_imagenet(args.root, args.train_per_class,
                                        args.val_per_class, args.image_size,
-                                       seed=args.seed)
+                                       seed=args.seed,
+                                       imagenet_sizes=args.imagenet_sizes)
         print(f"Wrote {info['train']} training and {info['val']} validation "
               f"images of {len(info['classes'])} classes to {info['root']}")
     return outcome.status

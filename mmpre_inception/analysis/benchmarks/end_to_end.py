@@ -1,6 +1,5 @@
 """``benchmark.py --mode e2e``: the test data loader and the model, as
 ``tools/test.py`` runs them (decode, resize, model)."""
-import os.path as osp
 from typing import Callable, Dict, Iterable, Optional
 
 import torch
@@ -9,16 +8,13 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-from mmpre_inception.apis import init_model
+from mmpre_inception.apis import init_model, use_device_decoding
 from mmpre_inception.checkpoint import check_state_dict_fits, read_weights
 from mmpre_inception.datasets import check_dataset_annotations
 from mmpre_inception.utils import check_config_runs_here, resolve_auto_workers
 
 from ..mmpretrain_reference import (build_mmpretrain_classifier,
                                     mmpretrain_inception_config_path)
-from mmpre_inception.datasets.device_decoding import (EncodedImages,
-                                                     collate_encoded,
-                                                     decode_batch)
 from .common import autocast, median_rate
 
 
@@ -59,7 +55,7 @@ def _passes(batches: Callable[[], Iterable], test_step: Callable, *,
         return median_rate(one_pass, 0, runs, device)
 
 
-def opencv_rate(model, cfg: Config, *, scope: str, device: str,
+def loader_rate(model, cfg: Config, *, scope: str, device: str,
                 precision: str, warmup: int, runs: int) -> float:
     with DefaultScope.overwrite_default_scope(scope):
         loader = Runner.build_dataloader(cfg.test_dataloader)
@@ -68,39 +64,6 @@ def opencv_rate(model, cfg: Config, *, scope: str, device: str,
         with autocast(device, precision):
             model.test_step(batch)
         return len(batch['data_samples'])
-
-    return _passes(lambda: loader, test_step, warmup=warmup, runs=runs,
-                   device=device)
-
-
-def torchvision_rate(model, cfg: Config, *, device: str, precision: str,
-                     channels_last: bool, max_images: Optional[int],
-                     warmup: int, runs: int) -> float:
-    """Decoding and resizing with torchvision on ``device`` (nvJPEG on a
-    GPU) instead of OpenCV in the data workers."""
-    dataset_cfg = cfg.test_dataloader.dataset
-    root = dataset_cfg.data_root
-    dataset = EncodedImages(osp.join(root, dataset_cfg.ann_file),
-                            osp.join(root, dataset_cfg.data_prefix))
-    if max_images:
-        dataset.samples = dataset.samples[:max_images]
-    loader = torch.utils.data.DataLoader(
-        dataset, batch_size=cfg.test_dataloader.batch_size,
-        num_workers=cfg.test_dataloader.num_workers,
-        collate_fn=collate_encoded)
-    mean = model.data_preprocessor.mean.to(device)
-    std = model.data_preprocessor.std.to(device)
-    memory_format = torch.channels_last if channels_last else \
-        torch.contiguous_format
-
-    def test_step(batch):
-        encoded, _ = batch
-        images = decode_batch(encoded, device)  # RGB
-        inputs = ((images.float() - mean) / std).contiguous(
-            memory_format=memory_format)
-        with autocast(device, precision):
-            model(inputs, mode='tensor').softmax(1).argmax(1)
-        return len(encoded)
 
     return _passes(lambda: loader, test_step, warmup=warmup, runs=runs,
                    device=device)
@@ -125,14 +88,17 @@ def _mmpretrain_model(cfg: Config, checkpoint: Optional[str], device: str):
 
 def e2e_rates(cfg: Config, checkpoint: Optional[str], *,
               data_root: Optional[str], max_images: Optional[int],
-              batch_size: Optional[int], decoder: str, device: str,
+              batch_size: Optional[int], gpu_decode: bool, device: str,
               precision: str, channels_last: bool, fold_bn: bool,
               compare: bool, warmup: int, runs: int) -> Dict[str, float]:
-    """Ours end to end, and with ``compare`` mmpretrain's config as its
+    """Ours end to end (with ``gpu_decode`` as ``tools/test.py
+    --gpu-decode`` runs), and with ``compare`` mmpretrain's config as its
     ``tools/test.py`` runs it (its pipeline, model and memory format)."""
     loader = dict(data_root=data_root, max_images=max_images,
                   batch_size=batch_size)
     cfg = loader_config(cfg, **loader)
+    if gpu_decode:
+        use_device_decoding(cfg, ['test_dataloader'])
     check_dataset_annotations(cfg.test_dataloader.dataset)
     ours = init_model(cfg, checkpoint, device)
     if fold_bn:
@@ -140,17 +106,13 @@ def e2e_rates(cfg: Config, checkpoint: Optional[str], *,
             fuse_conv_bn(ours)
     timing = dict(device=device, precision=precision, warmup=warmup,
                   runs=runs)
-    if decoder == 'torchvision':
-        return {'mmpre_inception': torchvision_rate(
-            ours, cfg, channels_last=channels_last, max_images=max_images,
-            **timing)}
-    rates = {'mmpre_inception': opencv_rate(ours, cfg,
+    rates = {'mmpre_inception': loader_rate(ours, cfg,
                                             scope='mmpre_inception',
                                             **timing)}
     if compare:
         mm_cfg = loader_config(
             Config.fromfile(mmpretrain_inception_config_path()), **loader)
-        rates['mmpretrain'] = opencv_rate(
+        rates['mmpretrain'] = loader_rate(
             _mmpretrain_model(mm_cfg, checkpoint, device), mm_cfg,
             scope='mmpretrain', **timing)
     return rates
