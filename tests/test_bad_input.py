@@ -358,14 +358,17 @@ def test_bad_cfg_option_exits_with_one_line():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize('decoding', [[], ['--gpu-decode']])
 def test_a_batch_of_only_unreadable_images_is_skipped_whole(
-        shapes_copy, one_epoch_run, tmp_path):
+        shapes_copy, one_epoch_run, tmp_path, decoding):
+    """With --gpu-decode too: the workers check the files as the CPU path
+    does, so the same files are skipped and counted."""
     names = val_images(shapes_copy)
     for name in names[:4]:  # the whole first batch
         with open(osp.join(shapes_copy, 'val', name), 'wb') as f:
             f.write(b'not an image')
     result = call_tool('tools/test.py', TINY_CONFIG,
-                      osp.join(one_epoch_run, 'epoch_1.pth'),
+                      osp.join(one_epoch_run, 'epoch_1.pth'), *decoding,
                       '--skip-unreadable', '--work-dir', str(tmp_path),
                       *data_options(shapes_copy,
                                     'test_dataloader.batch_size=4'))

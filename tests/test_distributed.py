@@ -202,7 +202,7 @@ def test_dist_scripts_default_to_the_venv_python(tmp_path):
     fake.parent.mkdir(parents=True)
     fake.write_text('#!/bin/sh\necho "venv python $*"\n')
     fake.chmod(0o755)
-    for script in ('dist_train.sh', 'dist_test.sh'):
+    for script in ('dist_train.sh', 'dist_test.sh', 'dist_run.sh'):
         (tools / script).write_text(
             open(osp.join(REPO, 'tools', script)).read())
     env = {k: v for k, v in os.environ.items() if k != 'PYTHON'}

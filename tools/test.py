@@ -18,13 +18,13 @@ Example:
         --ensemble configs/tensorflow/inception_v3_keras_in1k.py B.pth
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 from mmengine.config import DictAction
 
-from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.apis.cli import (command_line, parse_distributed_args,
+                                      tool_parser)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -67,13 +67,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         'on the device (nvJPEG on a GPU): the data workers only read files')
     add('--no-pin-memory', action='store_true',
         help='do not pin memory in the data loader')
-    add('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    add('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    # Launchers that pass --local-rank instead of setting LOCAL_RANK.
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_distributed_args(parser, argv)
 
 
 def merge_args(cfg, args, checkpoint: str, work_dir: str):

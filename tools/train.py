@@ -6,12 +6,12 @@ Example:
     bash tools/dist_train.sh CONFIG 8                # 8 GPUs
 """
 import argparse
-import os
 import sys
 
 from mmengine.config import DictAction
 
-from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.apis.cli import (command_line, parse_distributed_args,
+                                      tool_parser)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -49,13 +49,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         'GPU): the data workers only read the files and draw the crops')
     add('--cfg-options', nargs='+', action=DictAction,
         help='override config entries, e.g. train_cfg.max_epochs=10')
-    add('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    add('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    # Launchers that pass --local-rank instead of setting LOCAL_RANK.
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_distributed_args(parser, argv)
 
 
 def merge_args(cfg, args, apis):

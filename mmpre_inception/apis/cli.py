@@ -58,6 +58,24 @@ def tool_parser(doc: str, **kwargs):
         formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
 
 
+def parse_distributed_args(parser, argv=None):
+    """Add mmpretrain's ``--launcher`` and ``--local-rank`` to a training
+    or test tool's ``parser`` and parse ``argv``. A launcher that passes
+    ``--local-rank`` instead of setting ``LOCAL_RANK`` gets it set.
+
+    Example:
+        >>> args = parse_distributed_args(tool_parser(__doc__), [])
+    """
+    import os
+    parser.add_argument('--launcher',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
 def positive_int(text: str) -> int:
     """An ``argparse`` type: an integer of at least 1 (``--topk 0`` is a
     usage error, not an ``IndexError`` later)."""

@@ -36,6 +36,13 @@ DEVICE_META_KEYS = ('sample_idx', 'img_path', 'ori_shape', 'img_shape',
                     'scale_factor', 'flip', 'flip_direction', 'device_ops')
 
 
+def _require_bilinear(transform) -> None:
+    if transform.interpolation != 'bilinear':
+        raise ValueError(f'{type(transform).__name__}: interpolation '
+                         f'{transform.interpolation!r}; the device resizes '
+                         'bilinearly only')
+
+
 def shape_only(shape: Tuple[int, int]) -> np.ndarray:
     """An (H, W, 3) uint8 array that holds no pixels (zero strides): what
     the CPU transforms read the geometry from."""
@@ -85,10 +92,7 @@ class ResizeEdgeOnDevice(ResizeEdge):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if self.interpolation != 'bilinear':
-            raise ValueError(f'ResizeEdgeOnDevice: interpolation '
-                             f'{self.interpolation!r}; the device resizes '
-                             'bilinearly only')
+        _require_bilinear(self)
 
     def transform(self, results: dict) -> dict:
         results['img'] = shape_only(results['img_shape'])
@@ -138,10 +142,7 @@ class RandomResizedCropOnDevice(RandomResizedCrop):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if self.interpolation != 'bilinear':
-            raise ValueError(f'RandomResizedCropOnDevice: interpolation '
-                             f'{self.interpolation!r}; the device resizes '
-                             'bilinearly only')
+        _require_bilinear(self)
 
     def transform(self, results: dict) -> dict:
         top, left, height, width = self.rand_crop_params(

@@ -5,7 +5,8 @@ from typing import Sequence
 from mmcv.transforms import LoadImageFromFile
 from mmengine.config import Config
 
-from mmpre_inception.datasets import (LoadImageFromFileChecked,
+from mmpre_inception.datasets import (LoadImageBytesChecked,
+                                      LoadImageFromFileChecked,
                                       SkipUnreadableImages,
                                       collate_skipping_unreadable)
 

@@ -10,7 +10,7 @@ scaled so the logits have a chosen spread.
 
 Example:
     python tools/analysis_tools/make_benchmark_checkpoint.py \\
-        ../shared/data/imagenet-sample work_dirs/benchmark_ckpt.pth
+        data/imagenet work_dirs/benchmark_ckpt.pth
 """
 import argparse
 import os.path as osp

@@ -48,8 +48,8 @@ default_hooks = dict(
     # Persistent data-loader workers stop when the run ends, not at
     # garbage collection (which spills tracebacks in distributed runs).
     stop_workers=dict(type=StopLoaderWorkersHook),
-    # Test runs fold BatchNorm into the convolutions (1.2x faster on CPUs,
-    # logits within float rounding). Without this entry (tools/test.py
+    # Test runs fold BatchNorm into the convolutions (one pass over the
+    # activations less; logits within float rounding). Without this entry (tools/test.py
     # --no-fold-bn) the model is evaluated unfolded.
     fold_batchnorm=dict(type=FoldBatchNormHook),
 )

@@ -10,8 +10,9 @@ from mmpre_inception.registry import HOOKS
 @HOOKS.register_module()
 class FoldBatchNormHook(Hook):
     """Folds every BatchNorm into its convolution once the checkpoint is
-    loaded, before the test loop (mmcv's ``fuse_conv_bn``): about 1.2x
-    faster on CPUs, logits within float rounding
+    loaded, before the test loop (mmcv's ``fuse_conv_bn``): fewer passes
+    over the activations (docs/benchmark.md measures it), logits within
+    float rounding
     (``tests/test_deployment.py``). Our configs list it in
     ``default_hooks`` as ``fold_batchnorm``; ``tools/test.py --no-fold-bn``
     removes that entry. Validation during training is not folded: a

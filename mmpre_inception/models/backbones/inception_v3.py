@@ -94,13 +94,21 @@ class BasicConv2d(nn.Module):
         return F.relu(self.bn(self.conv(x)), inplace=True)
 
 
-def _avg_pool_3x3(x: torch.Tensor,
-                  count_include_pad: bool = True) -> torch.Tensor:
-    return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1,
-                        count_include_pad=count_include_pad)
+class _PoolingBranchBlock(nn.Module):
+    """A Mixed block whose last branch is a 3x3 average pool, then the
+    ``branch_pool`` convolution."""
+
+    def __init__(self, count_include_pad: bool) -> None:
+        super().__init__()
+        self.count_include_pad = count_include_pad
+
+    def pool_branch(self, x: torch.Tensor) -> torch.Tensor:
+        return self.branch_pool(F.avg_pool2d(
+            x, kernel_size=3, stride=1, padding=1,
+            count_include_pad=self.count_include_pad))
 
 
-class InceptionA(nn.Module):
+class InceptionA(_PoolingBranchBlock):
     """Mixed_5b/5c/5d: 1x1, 5x5, double 3x3 and pooling branches (35x35).
 
     Args:
@@ -118,9 +126,8 @@ class InceptionA(nn.Module):
                  pool_features: int,
                  norm_cfg: dict = DEFAULT_NORM_CFG,
                  count_include_pad: bool = True) -> None:
-        super().__init__()
+        super().__init__(count_include_pad)
         conv = partial(BasicConv2d, norm_cfg=norm_cfg)
-        self.count_include_pad = count_include_pad
         self.branch1x1 = conv(in_channels, 64, 1)
         self.branch5x5_1 = conv(in_channels, 48, 1)
         self.branch5x5_2 = conv(48, 64, 5, padding=2)
@@ -133,10 +140,9 @@ class InceptionA(nn.Module):
         branch5x5 = self.branch5x5_2(self.branch5x5_1(x))
         branch3x3dbl = self.branch3x3dbl_3(
             self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
-        branch_pool = self.branch_pool(
-            _avg_pool_3x3(x, self.count_include_pad))
         return torch.cat(
-            [self.branch1x1(x), branch5x5, branch3x3dbl, branch_pool], 1)
+            [self.branch1x1(x), branch5x5, branch3x3dbl, self.pool_branch(x)],
+            1)
 
 
 class InceptionB(nn.Module):
@@ -144,8 +150,7 @@ class InceptionB(nn.Module):
 
     Args:
         in_channels (int): Input channels.
-        norm_cfg (dict): Normalisation config of every convolution.
-            Defaults to ``DEFAULT_NORM_CFG``.
+        norm_cfg (dict): As in :class:`InceptionA`.
     """
 
     def __init__(self,
@@ -165,17 +170,14 @@ class InceptionB(nn.Module):
         return torch.cat([self.branch3x3(x), branch3x3dbl, branch_pool], 1)
 
 
-class InceptionC(nn.Module):
+class InceptionC(_PoolingBranchBlock):
     """Mixed_6b..6e: factorised 7x7 convolutions (17x17).
 
     Args:
         in_channels (int): Input channels.
         channels_7x7 (int): Width of the factorised 7x7 branches.
-        norm_cfg (dict): Normalisation config of every convolution.
-            Defaults to ``DEFAULT_NORM_CFG``.
-        count_include_pad (bool): Whether the 3x3 average pool counts the
-            zero padding at borders (PyTorch) or not (TensorFlow's "same"
-            pooling, for converted TF weights). Defaults to True.
+        norm_cfg (dict), count_include_pad (bool): As in
+            :class:`InceptionA`.
     """
 
     def __init__(self,
@@ -183,9 +185,8 @@ class InceptionC(nn.Module):
                  channels_7x7: int,
                  norm_cfg: dict = DEFAULT_NORM_CFG,
                  count_include_pad: bool = True) -> None:
-        super().__init__()
+        super().__init__(count_include_pad)
         conv = partial(BasicConv2d, norm_cfg=norm_cfg)
-        self.count_include_pad = count_include_pad
         c7 = channels_7x7
         self.branch1x1 = conv(in_channels, 192, 1)
         self.branch7x7_1 = conv(in_channels, c7, 1)
@@ -203,10 +204,9 @@ class InceptionC(nn.Module):
         branch7x7dbl = x
         for i in range(1, 6):
             branch7x7dbl = getattr(self, f'branch7x7dbl_{i}')(branch7x7dbl)
-        branch_pool = self.branch_pool(
-            _avg_pool_3x3(x, self.count_include_pad))
         return torch.cat(
-            [self.branch1x1(x), branch7x7, branch7x7dbl, branch_pool], 1)
+            [self.branch1x1(x), branch7x7, branch7x7dbl, self.pool_branch(x)],
+            1)
 
 
 class InceptionD(nn.Module):
@@ -214,8 +214,7 @@ class InceptionD(nn.Module):
 
     Args:
         in_channels (int): Input channels.
-        norm_cfg (dict): Normalisation config of every convolution.
-            Defaults to ``DEFAULT_NORM_CFG``.
+        norm_cfg (dict): As in :class:`InceptionA`.
     """
 
     def __init__(self,
@@ -239,25 +238,21 @@ class InceptionD(nn.Module):
         return torch.cat([branch3x3, branch7x7x3, branch_pool], 1)
 
 
-class InceptionE(nn.Module):
+class InceptionE(_PoolingBranchBlock):
     """Mixed_7b/7c: expanded filter banks with split 1x3 / 3x1 (8x8).
 
     Args:
         in_channels (int): Input channels.
-        norm_cfg (dict): Normalisation config of every convolution.
-            Defaults to ``DEFAULT_NORM_CFG``.
-        count_include_pad (bool): Whether the 3x3 average pool counts the
-            zero padding at borders (PyTorch) or not (TensorFlow's "same"
-            pooling, for converted TF weights). Defaults to True.
+        norm_cfg (dict), count_include_pad (bool): As in
+            :class:`InceptionA`.
     """
 
     def __init__(self,
                  in_channels: int,
                  norm_cfg: dict = DEFAULT_NORM_CFG,
                  count_include_pad: bool = True) -> None:
-        super().__init__()
+        super().__init__(count_include_pad)
         conv = partial(BasicConv2d, norm_cfg=norm_cfg)
-        self.count_include_pad = count_include_pad
         self.branch1x1 = conv(in_channels, 320, 1)
         self.branch3x3_1 = conv(in_channels, 384, 1)
         self.branch3x3_2a = conv(384, 384, (1, 3), padding=(0, 1))
@@ -278,10 +273,9 @@ class InceptionE(nn.Module):
             self.branch3x3dbl_3a(branch3x3dbl),
             self.branch3x3dbl_3b(branch3x3dbl)
         ], 1)
-        branch_pool = self.branch_pool(
-            _avg_pool_3x3(x, self.count_include_pad))
         return torch.cat(
-            [self.branch1x1(x), branch3x3, branch3x3dbl, branch_pool], 1)
+            [self.branch1x1(x), branch3x3, branch3x3dbl, self.pool_branch(x)],
+            1)
 
 
 @MODELS.register_module()

@@ -10,8 +10,8 @@ from mmpre_inception.models import (InceptionClassifier, InceptionV3,
 model = dict(
     type=InceptionClassifier,
     # NHWC weights and inputs: oneDNN and cuDNN run Inception's convolutions
-    # faster in it (1.35x a training step on a 2-core CPU,
-    # docs/benchmark.md). `tools/train.py --nchw` turns it off.
+    # faster in it (docs/benchmark.md measures how much).
+    # `tools/train.py --nchw` turns it off.
     channels_last=True,
     backbone=dict(type=InceptionV3, out_indices=(2, 3)),
     neck=dict(type=LastStageGAP),
