@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, call_tool
+from helpers.tools import REPO, TINY_CONFIG, call_tool, free_port
 
 from mmpre_inception.checkpoint import load_checkpoint_file
 from mmpre_inception.utils import (ConfigError, check_config_runs_here,
@@ -18,14 +18,11 @@ pytestmark = pytest.mark.slow
 
 RANKS_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_shapes_ranks.py')
 ITERS_PER_EPOCH = 3  # 40 images, 2 ranks x batch 8: ceil(20 / 8)
-_port = 29500 + os.getpid() % 1000
 
 
 def run_script(*args: str, slurm: bool = False) -> subprocess.CompletedProcess:
     """Run ``bash tools/<script> ...`` with a fresh rendezvous port."""
-    global _port
-    _port += 1
-    env = dict(os.environ, PORT=str(_port), PYTHON=sys.executable,
+    env = dict(os.environ, PORT=str(free_port()), PYTHON=sys.executable,
                OMP_NUM_THREADS='1',
                PYTHONPATH=osp.join(REPO, 'tests', 'helpers'))
     if slurm:
@@ -45,11 +42,9 @@ def start_two_nodes(*args: str, timeout_s: float = 300):
     machine (NNODES=2, NODE_RANK=0 and 1, MASTER_ADDR=127.0.0.1), each in
     a session of its own as a node would be; returns both processes'
     (status, stdout, stderr) once they end."""
-    global _port
-    _port += 1
-    nodes = []
+    nodes, port = [], free_port()
     for node in (0, 1):
-        env = dict(os.environ, PORT=str(_port), PYTHON=sys.executable,
+        env = dict(os.environ, PORT=str(port), PYTHON=sys.executable,
                    OMP_NUM_THREADS='1', NNODES='2', NODE_RANK=str(node),
                    MASTER_ADDR='127.0.0.1',
                    PYTHONPATH=osp.join(REPO, 'tests', 'helpers'))
@@ -238,9 +233,7 @@ def test_a_stalled_rank_ends_the_run_naming_it(tmp_path, tiny_options):
     """Rank 1 stops answering (without dying) before iteration 2: the run
     ends after env_cfg.dist_cfg.timeout, not torch's 30 minutes, and the
     last line says which rank."""
-    global _port
-    _port += 1
-    env = dict(os.environ, PORT=str(_port), PYTHON=sys.executable,
+    env = dict(os.environ, PORT=str(free_port()), PYTHON=sys.executable,
                OMP_NUM_THREADS='1',
                PYTHONPATH=osp.join(REPO, 'tests', 'helpers'))
     result = subprocess.run(
@@ -283,13 +276,13 @@ def test_persistent_loader_workers_stop_at_the_end_of_the_run():
 
 def test_dist_test_ensemble_of_tta_members_averages_their_scores(
         one_epoch_run, tiny_options, tmp_path):
-    """--tta and --ensemble on 2 processes, 19 images (the sampler pads
+    """--tta and --ensemble on 2 processes, 9 images (the sampler pads
     one): member 1 averages each image and its mirror image, member 2 ten
     crops (a multi-crop tta_pipeline). The ensemble's scores are the mean
     of the members' single-process --tta scores, its metrics those of that
     mean; so dist_test.sh also scores every sample once with --tta and a
     multi-crop config (slurm_test.sh's plain --out is checked above).
-    Each rank's 10 images keep 2 of its 5 persistent workers busy: the
+    Each rank's 5 images keep 1 of its 5 persistent workers busy: the
     idle ones stop with each member's run, with no traceback after the
     results."""
     checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
@@ -299,14 +292,14 @@ def test_dist_test_ensemble_of_tta_members_averages_their_scores(
         member_out = str(tmp_path / f'member{number}.pkl')
         call_tool('tools/test.py', config, checkpoint, '--tta', '--work-dir',
                   str(tmp_path / f'm{number}'), '--out', member_out,
-                  *tiny_options('test_dataloader.dataset.indices=19'),
+                  *tiny_options('test_dataloader.dataset.indices=9'),
                   check=True)
         members.append(load_predictions(member_out))
     out = str(tmp_path / 'ensemble.pkl')
     result = run_script('tools/dist_test.sh', TINY_CONFIG, checkpoint, '2',
                         '--tta', '--ensemble', second, checkpoint,
                         '--work-dir', str(tmp_path / 'e'), '--out', out,
-                        *tiny_options('test_dataloader.dataset.indices=19',
+                        *tiny_options('test_dataloader.dataset.indices=9',
                                       'test_dataloader.num_workers=5',
                                       'test_dataloader.persistent_workers='
                                       'True'))
@@ -315,7 +308,7 @@ def test_dist_test_ensemble_of_tta_members_averages_their_scores(
     assert 'Bad file descriptor' not in result.stderr
     assert result.stdout.count('Member 2 ') == 1
     ensemble = load_predictions(out)
-    assert len(ensemble) == 19
+    assert len(ensemble) == 9
     assert not all(torch.equal(a['pred_score'], b['pred_score'])
                    for a, b in zip(*members))  # the members differ
     means = []

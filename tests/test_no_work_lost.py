@@ -9,7 +9,7 @@ import time
 
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, call_tool
+from helpers.tools import REPO, TINY_CONFIG, call_tool, free_port
 from mmengine.config import Config
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import EMAHook, Hook
@@ -266,7 +266,7 @@ def test_dead_rank_ends_the_whole_run(tmp_path, shapes_root):
     """Rank 1 is SIGKILLed at iteration 2; torchrun stops rank 0 and the
     run exits with an error instead of waiting in a collective (the test
     fails on its 180 s timeout if it hangs)."""
-    env = dict(os.environ, PORT=str(29700 + os.getpid() % 200),
+    env = dict(os.environ, PORT=str(free_port()),
                PYTHON=sys.executable, OMP_NUM_THREADS='1',
                PYTHONPATH=osp.join(REPO, 'tests', 'helpers'))
     options = [f'{loader}.dataset.data_root={shapes_root}'

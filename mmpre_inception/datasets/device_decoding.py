@@ -130,10 +130,15 @@ def resize_bilinear(image: torch.Tensor, size: Tuple[int, int]
         return image
     x0, x1, a0, a1 = _bilinear_taps(width, size[1], image.device, True)
     y0, y1, b0, b1 = _bilinear_taps(height, size[0], image.device, False)
-    pixels = image.to(torch.int32)
-    rows = pixels.index_select(2, x0) * a0 + pixels.index_select(2, x1) * a1
-    top = (rows.index_select(1, y0) >> 4).mul_(b0[:, None]) >> 16
-    bottom = (rows.index_select(1, y1) >> 4).mul_(b1[:, None]) >> 16
+    def horizontal(source_rows: torch.Tensor) -> torch.Tensor:
+        pixels = image.index_select(1, source_rows).to(torch.int32)
+        return (pixels.index_select(2, x0) * a0 +
+                pixels.index_select(2, x1) * a1) >> 4
+
+    # Only the source rows the output reads, each once per output row (the
+    # same integers as OpenCV's row buffer).
+    top = horizontal(y0).mul_(b0[:, None]) >> 16
+    bottom = horizontal(y1).mul_(b1[:, None]) >> 16
     return ((top + bottom + 2) >> 2).clamp_(0, 255).to(torch.uint8)
 
 

@@ -20,6 +20,15 @@ MIXUP_CONFIG = osp.join(REPO, 'configs',
 TPU_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb128_tpu_in1k.py')
 
 
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a distributed run's
+    rendezvous (pytest-xdist runs tests side by side)."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
 def run_tool(*args: str, cwd: str = REPO, check: bool = True,
              timeout: int = 600) -> subprocess.CompletedProcess:
     """Run ``python tools/<args>`` in a subprocess, as a user would."""
