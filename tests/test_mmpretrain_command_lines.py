@@ -156,3 +156,14 @@ def test_analyze_logs_and_vis_cam_take_mmpretrains_options(
                        '--preview-model', check=True)
     names = result.stdout.split()
     assert 'backbone.Mixed_6e' in names and 'backbone.Mixed_7c' in names
+
+
+def test_verify_dataset_takes_mmpretrains_options(shapes_root, tmp_path):
+    out = tmp_path / 'broken.log'
+    result = call_tool('tools/misc/verify_dataset.py', MAIN_CONFIG,
+                       '--out-path', str(out), '--phase', 'val',
+                       '--num-process', '2', '--cfg-options',
+                       f'val_dataloader.dataset.data_root={shapes_root}',
+                       check=True)
+    assert '20 of 20 images open; 0 do not' in result.stdout
+    assert out.read_text() == ''

@@ -6,9 +6,11 @@ the same checks as tools/train.py), then every image is decoded with the
 loader's limits. Exit status 0 when all open, 1 when some do not (listed
 on stdout and in ``--out``), 2 for a bad config or annotation file.
 
+mmpretrain's command line works as is (``--phase``, ``--out-path``).
+
 Example:
     python tools/misc/verify_dataset.py configs/inception_v3_8xb32_in1k.py \\
-        --split val --out broken.txt \\
+        --phase val --out-path broken.txt \\
         --cfg-options val_dataloader.dataset.data_root=data/imagenet
 """
 import argparse
@@ -16,17 +18,22 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.apis.cli import command_line, positive_int, tool_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = tool_parser(__doc__)
     parser.add_argument('config', help='config file')
-    parser.add_argument('--split', choices=['train', 'val', 'test'],
-                        default='train',
-                        help='whose data set: <split>_dataloader.dataset')
-    parser.add_argument('--out', help='also write the broken files here, '
-                        'one "cannot read image PATH: reason" per line')
+    parser.add_argument('--split', '--phase', dest='split',
+                        choices=['train', 'val', 'test'], default='train',
+                        help='whose data set: <split>_dataloader.dataset '
+                        "(--phase: mmpretrain's name)")
+    parser.add_argument('--out', '--out-path', dest='out',
+                        help='also write the broken files here, one "cannot '
+                        'read image PATH: reason" per line')
+    parser.add_argument('--num-process', type=positive_int, default=1,
+                        help="accepted for mmpretrain's command line; the "
+                        'images are read in this one process')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config entries, e.g. '
