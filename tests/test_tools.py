@@ -2,6 +2,7 @@
 import os.path as osp
 import pickle
 import re
+import shutil
 
 import pytest
 import torch
@@ -26,13 +27,16 @@ def test_train_writes_checkpoint_and_logs(one_epoch_run):
 
 
 def test_resume_continues_from_the_last_checkpoint(one_epoch_run,
-                                                   tiny_options):
+                                                   tiny_options, tmp_path):
+    # A copy: the session's run stays one epoch for the tests that read it.
+    work_dir = str(tmp_path / 'work')
+    shutil.copytree(one_epoch_run, work_dir)
     result = call_tool('tools/train.py', TINY_CONFIG, '--work-dir',
-                      one_epoch_run, '--resume', *tiny_options(), check=True)
+                      work_dir, '--resume', *tiny_options(), check=True)
     log = result.stdout + result.stderr
     assert re.search(r'resumed epoch: 1, iter: 5', log), log[-3000:]
     assert 'Epoch(train) [1]' not in log  # epoch 1 was not trained again
-    state = load_checkpoint_file(osp.join(one_epoch_run, 'epoch_2.pth'))
+    state = load_checkpoint_file(osp.join(work_dir, 'epoch_2.pth'))
     assert state['meta']['epoch'] == 2
     assert state['meta']['iter'] == 2 * ITERS_PER_EPOCH
     # AdamW's step count went on from the restored optimizer state.

@@ -21,10 +21,8 @@ import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
-
-from mmpre_inception.apis.cli import (command_line, parse_distributed_args,
-                                      tool_parser)
+from mmpre_inception.apis.cli import (add_cfg_options, command_line,
+                                      parse_distributed_args, tool_parser)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -37,9 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--out-item metrics the metrics (JSON); checked before the run')
     add('--out-item', choices=['metrics', 'pred'],
         help='what --out holds: "pred" (default) or "metrics"')
-    add('--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. '
-        'test_dataloader.dataset.data_root=DIR')
+    add_cfg_options(parser)
     add('--show-dir', help='save images with their predictions here')
     add('--show', action='store_true', help='show predictions in a window')
     add('--interval', type=int, default=1, help='visualize every N images')

@@ -8,10 +8,8 @@ Example:
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
-from mmpre_inception.apis.cli import (command_line, parse_distributed_args,
-                                      tool_parser)
+from mmpre_inception.apis.cli import (add_cfg_options, command_line,
+                                      parse_distributed_args, tool_parser)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -47,8 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     add('--gpu-decode', action='store_true',
         help='decode and transform the images on the device (nvJPEG on a '
         'GPU): the data workers only read the files and draw the crops')
-    add('--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. train_cfg.max_epochs=10')
+    add_cfg_options(parser)
     return parse_distributed_args(parser, argv)
 
 

@@ -58,6 +58,21 @@ def tool_parser(doc: str, **kwargs):
         formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
 
 
+def add_cfg_options(parser) -> None:
+    """mmengine's ``--cfg-options KEY=VALUE ...``, as every tool takes it
+    (``load_config`` checks each key and value against the config).
+
+    Example:
+        >>> add_cfg_options(tool_parser(__doc__))
+    """
+    from mmengine.config import DictAction
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        metavar='KEY=VALUE',
+                        help='override config keys, e.g. '
+                        'train_dataloader.batch_size=16; a typo or a value '
+                        'of the wrong type is one line naming the key')
+
+
 def parse_distributed_args(parser, argv=None):
     """Add mmpretrain's ``--launcher`` and ``--local-rank`` to a training
     or test tool's ``parser`` and parse ``argv``. A launcher that passes

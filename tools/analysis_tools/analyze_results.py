@@ -19,9 +19,7 @@ Example:
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
-from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.apis.cli import add_cfg_options, command_line, tool_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,9 +39,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--size',
                         help='pixels, WxH (default: 1000 wide, rows of '
                         'square panels)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        metavar='KEY=VALUE',
-                        help='override config keys, as tools/test.py does')
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 

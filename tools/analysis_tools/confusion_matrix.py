@@ -20,9 +20,7 @@ import argparse
 import sys
 
 import numpy as np
-from mmengine.config import DictAction
-
-from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.apis.cli import add_cfg_options, command_line, tool_parser
 from mmpre_inception.errors import ConfigError
 
 
@@ -48,9 +46,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--max-classes', type=int, default=30,
                         help='classes in the picture (default 30)')
     parser.add_argument('--size', default='900x800', help='pixels, WxH')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        metavar='KEY=VALUE',
-                        help='override config keys, as tools/test.py does')
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 

@@ -8,17 +8,13 @@ Example:
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
-from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.apis.cli import add_cfg_options, command_line, tool_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = tool_parser(__doc__)
     parser.add_argument('config', help='config file')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, as tools/train.py takes them')
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 

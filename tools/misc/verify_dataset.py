@@ -16,9 +16,8 @@ Example:
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
-from mmpre_inception.apis.cli import command_line, positive_int, tool_parser
+from mmpre_inception.apis.cli import (add_cfg_options, command_line,
+                                      positive_int, tool_parser)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,10 +33,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-process', type=positive_int, default=1,
                         help="accepted for mmpretrain's command line; the "
                         'images are read in this one process')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. '
-        'train_dataloader.dataset.data_root=DIR')
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 

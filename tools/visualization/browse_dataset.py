@@ -19,9 +19,7 @@ import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
-
-from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.apis.cli import add_cfg_options, command_line, tool_parser
 from mmpre_inception.errors import ConfigError
 
 NO_WINDOW = ('accepted for mmpretrain\'s command line; this tool opens no '
@@ -56,9 +54,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('-c', '--channel-order', choices=['BGR', 'RGB'],
                         help='accepted for mmpretrain\'s command line; the '
                         'panels are always drawn in true colour')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        metavar='KEY=VALUE',
-                        help='override config keys, as tools/train.py does')
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 

@@ -18,9 +18,7 @@ Example:
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
-from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.apis.cli import add_cfg_options, command_line, tool_parser
 from mmpre_inception.errors import ConfigError
 
 
@@ -50,8 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='enlarge each panel to this many pixels square '
                         '(default: the network input\'s size)')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        metavar='KEY=VALUE')
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 

@@ -16,9 +16,7 @@ Example:
 import argparse
 import sys
 
-from mmengine.config import DictAction
-
-from mmpre_inception.apis.cli import command_line, tool_parser
+from mmpre_inception.apis.cli import add_cfg_options, command_line, tool_parser
 from mmpre_inception.errors import ConfigError
 
 NO_WINDOW = ('accepted for mmpretrain\'s command line; this tool opens no '
@@ -54,9 +52,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'line; the figure has one fixed look (no seaborn)')
     parser.add_argument('--log-level', help='accepted for mmpretrain\'s '
                         'command line; this tool logs nothing')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        metavar='KEY=VALUE',
-                        help='override config keys, as tools/train.py does')
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 
