@@ -68,17 +68,17 @@ def test_exif_orientation_is_applied_as_opencv_does(tmp_path, orientation):
     and a GPU batch sends such a file to the CPU (nvJPEG ignores EXIF)."""
     from PIL import Image
 
-    from mmpre_inception.datasets.device_decoding import exif_rotated
+    from mmpre_inception.datasets.loading import exif_orientation
     image = render_image(1, 64, np.random.default_rng(0)).resize((600, 400))
     exif = Image.Exif()
     exif[0x0112] = orientation
     path = tmp_path / 'camera.JPEG'
     image.save(path, quality=90, exif=exif.tobytes())
     data = path.read_bytes()
-    assert exif_rotated(data)
+    assert exif_orientation(data) == orientation
     plain = tmp_path / 'plain.JPEG'
     image.save(plain, quality=90)
-    assert not exif_rotated(plain.read_bytes())
+    assert exif_orientation(plain.read_bytes()) == 1
     (cpu, cpu_pre), (device, device_pre) = pipelines('test_dataloader')
     assert torch.equal(run_batch(device, device_pre, [str(path)])['inputs'],
                        run_batch(cpu, cpu_pre, [str(path)])['inputs'])
@@ -354,3 +354,24 @@ def test_gpu_decode_tools_give_the_cpu_runs_results(one_epoch_run, evaluated,
     text = saved.read_text()
     assert 'LoadImageBytesChecked' in text
     assert 'DeviceDecodeDataPreprocessor' in text
+
+
+def test_gpu_decode_refusals_are_one_line_through_the_tools(tmp_path):
+    """What --gpu-decode cannot do stops the command before any work, in
+    one line with the usage status."""
+    from helpers.tools import MIXUP_CONFIG, call_tool
+    result = call_tool('tools/train.py', MIXUP_CONFIG, '--gpu-decode',
+                       '--work-dir', 'unused')
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        'error: --gpu-decode: train_dataloader.dataset.pipeline step '
+        'RandAugment runs on the CPU only')
+    checkpoint = tmp_path / 'never_read.pth'  # refused before reading it
+    checkpoint.write_bytes(b'')
+    result = call_tool('tools/test.py', MAIN_CONFIG, str(checkpoint),
+                       '--gpu-decode', '--tta', '--work-dir',
+                       str(tmp_path / 'work'))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        'error: --gpu-decode with --tta: the test-time views are made on '
+        'the CPU; give one of them')

@@ -9,18 +9,11 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from helpers.tools import (MAIN_CONFIG, MIXUP_CONFIG, TINY_CONFIG, 
-                           call_tool)
-from PIL import Image
+from helpers.tools import (MAIN_CONFIG, MIXUP_CONFIG, TINY_CONFIG,
+                           call_tool, png_size)
 
 pytestmark = pytest.mark.slow
 
-
-
-def png_size(path) -> tuple:
-    with Image.open(path) as image:
-        assert image.format == 'PNG'
-        return image.size
 
 
 def test_vis_scheduler_takes_mmpretrains_options(tmp_path):

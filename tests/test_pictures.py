@@ -14,17 +14,10 @@ import numpy as np
 import pytest
 import torch
 from helpers.tools import (MAIN_CONFIG, MIXUP_CONFIG, REPO, TINY_CONFIG,
-                           call_tool)
-from PIL import Image
+                           call_tool, png_size)
 
 pytestmark = pytest.mark.slow
 
-
-
-def png_size(path) -> tuple:
-    with Image.open(path) as image:
-        assert image.format == 'PNG'
-        return image.size
 
 
 def one_line_error(result, start: str, status: int = 2) -> None:

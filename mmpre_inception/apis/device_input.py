@@ -5,7 +5,8 @@ from typing import Sequence
 
 from mmengine.config import Config
 
-from mmpre_inception.datasets import (DEVICE_META_KEYS, CenterCropOnDevice,
+from mmpre_inception.datasets import (DEVICE_KEYS, DEVICE_META_KEYS,
+                                      CenterCropOnDevice,
                                       LoadImageBytesChecked,
                                       RandomFlipOnDevice,
                                       RandomResizedCropOnDevice,
@@ -86,8 +87,8 @@ def use_device_decoding(cfg: Config,
                     options, type=step['type'] if isinstance(
                         step['type'], str) else _dotted(step['type']),
                     input_key='img_bytes',
-                    meta_keys=keys + ('device_ops', ) * (
-                        'device_ops' not in keys)))
+                    meta_keys=keys + tuple(key for key in DEVICE_KEYS
+                                           if key not in keys)))
             elif name in _DEVICE_TWINS:
                 if _DEVICE_TWINS[name] is LoadImageBytesChecked:
                     options = {k: v for k, v in options.items()

@@ -2,7 +2,8 @@ from .annotations import (AnnotationError, check_annotation_file,
                           check_config_annotations,
                           check_dataset_annotations, config_class_names,
                           list_unreadable_images)
-from .device_transforms import (DEVICE_META_KEYS, CenterCropOnDevice,
+from .device_transforms import (DEVICE_KEYS, DEVICE_META_KEYS,
+                                CenterCropOnDevice,
                                 LoadImageBytesChecked, RandomFlipOnDevice,
                                 RandomResizedCropOnDevice, ResizeEdgeOnDevice)
 from .imagenet import ImageNet
@@ -17,7 +18,8 @@ __all__ = [
     'AnnotationError', 'check_annotation_file', 'check_config_annotations',
     'check_dataset_annotations', 'config_class_names',
     'list_unreadable_images',
-    'DEVICE_META_KEYS', 'CenterCropOnDevice', 'LoadImageBytesChecked',
+    'DEVICE_KEYS', 'DEVICE_META_KEYS', 'CenterCropOnDevice',
+    'LoadImageBytesChecked',
     'RandomFlipOnDevice', 'RandomResizedCropOnDevice', 'ResizeEdgeOnDevice',
     'ImageNet', 'LoadImageFromFileChecked', 'SkipUnreadableImages',
     'UnreadableImageError', 'collate_skipping_unreadable', 'read_image',

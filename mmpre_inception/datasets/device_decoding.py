@@ -17,32 +17,13 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from torchvision.io import ImageReadMode, decode_jpeg
 
-from .loading import (decode_with_opencv, exif_orientation, jpeg_header,
-                      sniff_format)
-
-
-def exif_rotated(data: bytes) -> bool:
-    """Whether a JPEG's EXIF orientation asks for a rotation or a flip
-    (anything but orientation 1); read from the header, not decoded."""
-    return exif_orientation(data) != 1
-
-
-def cpu_decoding_reason(data: bytes) -> Optional[str]:
-    """Why OpenCV, not the device, decodes ``data``; None for a JPEG the
-    device decodes as OpenCV would. The same on every device, so that the
-    CPU tests see the routing a GPU run takes."""
-    image_format = sniff_format(data)
-    if image_format != 'JPEG':
-        return f'{image_format or "unknown format"}'
-    if jpeg_header(data)[2] == 4:
-        return 'CMYK JPEG'
-    if exif_rotated(data):
-        return 'EXIF-rotated JPEG'
-    return None
+from .device_transforms import cpu_decoding_reason
+from .loading import decode_with_opencv, sniff_format
 
 
 def decode_on_device(encoded: Sequence[torch.Tensor], device: torch.device,
-                     paths: Sequence[str]
+                     paths: Sequence[str],
+                     reasons: Optional[Sequence[Optional[str]]] = None
                      ) -> Tuple[List[torch.Tensor], List[Optional[str]]]:
     """Decode files to BGR uint8 ``(3, H, W)`` tensors on ``device``.
 
@@ -51,6 +32,10 @@ def decode_on_device(encoded: Sequence[torch.Tensor], device: torch.device,
         device (torch.device): Where the JPEGs are decoded and the images
             end up.
         paths (Sequence[str]): The files' paths, for error messages.
+        reasons (Sequence[str | None], optional): Which files go to OpenCV
+            and why, as ``LoadImageBytesChecked`` worked them out in the
+            data workers (``cpu_decoding``); without them they are worked
+            out here from the bytes.
 
     Returns:
         tuple: The images, and for each why it went to OpenCV (None where
@@ -60,9 +45,11 @@ def decode_on_device(encoded: Sequence[torch.Tensor], device: torch.device,
         UnreadableImageError: OpenCV cannot decode a file either.
     """
     device = torch.device(device)
-    raw = [data.numpy().tobytes() for data in encoded]
-    reasons = [cpu_decoding_reason(data) for data in raw]
-    images: List[Optional[torch.Tensor]] = [None] * len(raw)
+    if reasons is None:
+        reasons = [cpu_decoding_reason(data.numpy().tobytes())
+                   for data in encoded]
+    reasons = list(reasons)
+    images: List[Optional[torch.Tensor]] = [None] * len(encoded)
     jpegs = [i for i, reason in enumerate(reasons) if reason is None]
     if jpegs:
         batch = [encoded[i].contiguous() for i in jpegs]
@@ -85,7 +72,8 @@ def decode_on_device(encoded: Sequence[torch.Tensor], device: torch.device,
                 images[i] = image.flip(0)  # RGB -> BGR, as OpenCV gives
     for i, image in enumerate(images):
         if image is None:
-            bgr = decode_with_opencv(paths[i], raw[i], sniff_format(raw[i]))
+            raw = encoded[i].numpy().tobytes()
+            bgr = decode_with_opencv(paths[i], raw, sniff_format(raw))
             images[i] = torch.from_numpy(bgr).permute(2, 0, 1).to(device)
     return images, reasons
 
@@ -130,6 +118,7 @@ def resize_bilinear(image: torch.Tensor, size: Tuple[int, int]
         return image
     x0, x1, a0, a1 = _bilinear_taps(width, size[1], image.device, True)
     y0, y1, b0, b1 = _bilinear_taps(height, size[0], image.device, False)
+
     def horizontal(source_rows: torch.Tensor) -> torch.Tensor:
         pixels = image.index_select(1, source_rows).to(torch.int32)
         return (pixels.index_select(2, x0) * a0 +

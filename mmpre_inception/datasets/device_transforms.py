@@ -29,11 +29,35 @@ from mmpre_inception.errors import UnreadableImageError
 from mmpre_inception.registry import TRANSFORMS
 
 from .loading import (LoadImageFromFileChecked, decode_with_opencv,
-                      exif_orientation, image_size, read_checked_bytes)
+                      exif_orientation, image_size, jpeg_header,
+                      read_checked_bytes, sniff_format)
 
-#: PackInputs' default meta keys and the operations to replay.
+#: What ``--gpu-decode`` adds to PackInputs' meta keys: the operations to
+#: replay, and whether (and why) OpenCV decodes the file.
+DEVICE_KEYS = ('device_ops', 'cpu_decoding')
 DEVICE_META_KEYS = ('sample_idx', 'img_path', 'ori_shape', 'img_shape',
-                    'scale_factor', 'flip', 'flip_direction', 'device_ops')
+                    'scale_factor', 'flip', 'flip_direction') + DEVICE_KEYS
+
+
+def cpu_decoding_reason(data: bytes, image_format: Optional[str] = None,
+                        orientation: Optional[int] = None) -> Optional[str]:
+    """Why OpenCV, not the device, decodes ``data``; None for a JPEG the
+    device decodes as OpenCV would. The same on every device, so that the
+    CPU tests see the routing a GPU run takes.
+
+    Args:
+        data (bytes): The file.
+        image_format (str, optional): Its ``sniff_format``, if known.
+        orientation (int, optional): Its EXIF orientation, if known.
+    """
+    image_format = image_format or sniff_format(data)
+    if image_format != 'JPEG':
+        return f'{image_format or "unknown format"}'
+    if jpeg_header(data)[2] == 4:
+        return 'CMYK JPEG'
+    if (orientation or exif_orientation(data)) != 1:
+        return 'EXIF-rotated JPEG'
+    return None
 
 
 def _require_bilinear(transform) -> None:
@@ -60,7 +84,9 @@ class LoadImageBytesChecked(LoadImageFromFileChecked):
     check it and measure it, as the CPU path would.
 
     Required keys: ``img_path``. Added keys: ``img_bytes`` (uint8 array of
-    the file), ``img_shape``, ``ori_shape``, ``device_ops`` (empty).
+    the file), ``img_shape``, ``ori_shape``, ``device_ops`` (empty),
+    ``cpu_decoding`` (:func:`cpu_decoding_reason`, worked out here so that
+    the main process reads no header).
     """
 
     def transform(self, results: dict) -> Optional[dict]:
@@ -69,9 +95,11 @@ class LoadImageBytesChecked(LoadImageFromFileChecked):
             data, image_format = read_checked_bytes(
                 path, self.max_pixels, self.max_aspect_ratio)
             size = image_size(data, image_format)
+            orientation = exif_orientation(data) \
+                if image_format == 'JPEG' else 1
             if size is None or image_format is None:
                 size = decode_with_opencv(path, data, image_format).shape[:2]
-            elif image_format == 'JPEG' and exif_orientation(data) >= 5:
+            elif orientation >= 5:
                 # Turned by a quarter, as OpenCV will decode it.
                 size = size[::-1]
         except UnreadableImageError as error:
@@ -82,6 +110,8 @@ class LoadImageBytesChecked(LoadImageFromFileChecked):
         results['img_shape'] = tuple(size)
         results['ori_shape'] = tuple(size)
         results['device_ops'] = []
+        results['cpu_decoding'] = cpu_decoding_reason(data, image_format,
+                                                      orientation)
         return results
 
 

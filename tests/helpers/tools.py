@@ -20,6 +20,14 @@ MIXUP_CONFIG = osp.join(REPO, 'configs',
 TPU_CONFIG = osp.join(REPO, 'configs', 'inception_v3_8xb128_tpu_in1k.py')
 
 
+def png_size(path) -> tuple:
+    """A picture's (width, height), after checking it is a PNG."""
+    from PIL import Image
+    with Image.open(path) as image:
+        assert image.format == 'PNG'
+        return image.size
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now, for a distributed run's
     rendezvous (pytest-xdist runs tests side by side)."""

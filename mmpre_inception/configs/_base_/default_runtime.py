@@ -49,8 +49,8 @@ default_hooks = dict(
     # garbage collection (which spills tracebacks in distributed runs).
     stop_workers=dict(type=StopLoaderWorkersHook),
     # Test runs fold BatchNorm into the convolutions (one pass over the
-    # activations less; logits within float rounding). Without this entry (tools/test.py
-    # --no-fold-bn) the model is evaluated unfolded.
+    # activations less; logits within float rounding). Without this entry
+    # (tools/test.py --no-fold-bn) the model is evaluated unfolded.
     fold_batchnorm=dict(type=FoldBatchNormHook),
 )
 

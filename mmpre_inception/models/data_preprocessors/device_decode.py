@@ -48,9 +48,12 @@ class DeviceDecodeDataPreprocessor(ClsDataPreprocessor):
     def decode(self, encoded, data_samples):
         """The batch decoded and its geometry applied: one uint8 tensor
         (N, 3, H, W) when the images are one size, else a list."""
+        known = all('cpu_decoding' in sample for sample in data_samples)
         images, reasons = decode_on_device(
             encoded, self.device,
-            [sample.get('img_path', '<unknown>') for sample in data_samples])
+            [sample.get('img_path', '<unknown>') for sample in data_samples],
+            [sample.cpu_decoding for sample in data_samples]
+            if known else None)
         images = [apply_device_ops(image, sample.device_ops)
                   for image, sample in zip(images, data_samples)]
         self.decoded += len(images)
