@@ -40,12 +40,13 @@ demo: $(INSTALLED)
 	@echo "Predictions: $(DEMO_DIR)/test/predictions.pkl"
 	@echo "Pictures: $(DEMO_DIR)/learning_curves.png, $(DEMO_DIR)/confusion_matrix.png"
 
-# Everything CI runs: the layer contracts (.importlinter), then every test,
-# those marked `slow` included. The numeric
+# Everything CI runs: the style check (setup.cfg) and the layer contracts
+# (.importlinter), then every test, those marked `slow` included. The numeric
 # comparisons (`numerics`) then run again on the kernels another CPU would
 # pick (ATen without AVX2/AVX-512, oneDNN at SSE4.1), so a tolerance that
 # holds only for this CPU's rounding fails here, not on the next machine.
 test: $(INSTALLED)
+	$(VENV)/bin/flake8 mmpre_inception tools tests demo setup.py
 	$(VENV)/bin/lint-imports --config .importlinter
 	$(PY) -m pytest tests
 	ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 \

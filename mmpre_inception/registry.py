@@ -43,9 +43,9 @@ RUNNER_CONSTRUCTORS = _child_of(mmpretrain_registry.RUNNER_CONSTRUCTORS)
 LOOPS = _child_of(mmpretrain_registry.LOOPS)
 LOG_PROCESSORS = _child_of(mmpretrain_registry.LOG_PROCESSORS)
 OPTIMIZERS = _child_of(mmpretrain_registry.OPTIMIZERS,
-                      ['mmpre_inception.engine'])
+                       ['mmpre_inception.engine'])
 OPTIM_WRAPPERS = _child_of(mmpretrain_registry.OPTIM_WRAPPERS,
-                          ['mmpre_inception.engine'])
+                           ['mmpre_inception.engine'])
 OPTIM_WRAPPER_CONSTRUCTORS = _child_of(
     mmpretrain_registry.OPTIM_WRAPPER_CONSTRUCTORS, ['mmpre_inception.engine'])
 PARAM_SCHEDULERS = _child_of(mmpretrain_registry.PARAM_SCHEDULERS)

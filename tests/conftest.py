@@ -43,7 +43,7 @@ def tiny_options(shapes_root):
 def one_epoch_run(tiny_options, tmp_path_factory):
     work_dir = str(tmp_path_factory.mktemp('work'))
     call_tool('tools/train.py', TINY_CONFIG, '--work-dir', work_dir,
-             *tiny_options('train_cfg.max_epochs=1'), check=True)
+              *tiny_options('train_cfg.max_epochs=1'), check=True)
     return work_dir
 
 
@@ -74,6 +74,7 @@ def evaluated(one_epoch_run, tiny_options, tmp_path_factory):
     work_dir = tmp_path_factory.mktemp('evaluated')
     out = str(work_dir / 'preds.pkl')
     result = call_tool('tools/test.py', TINY_CONFIG,
-                      osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
-                      str(work_dir), '--out', out, *tiny_options(), check=True)
+                       osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
+                       str(work_dir), '--out', out, *tiny_options(),
+                       check=True)
     return result, out, work_dir

@@ -62,8 +62,8 @@ def test_get_flops_reports_the_zoo_figures():
 
 def benchmark_rows(*args: str) -> list:
     result = call_tool('tools/analysis_tools/benchmark.py',
-                      'configs/inception_v3_8xb32_in1k.py', '--runs', '1',
-                      '--warmup', '1', *args, check=True)
+                       'configs/inception_v3_8xb32_in1k.py', '--runs', '1',
+                       '--warmup', '1', *args, check=True)
     lines = result.stdout.splitlines()
     assert lines[-1].startswith('peak memory: ')
     rows = [line.split() for line in lines

@@ -28,7 +28,7 @@ def test_classifier_matches_the_test_tool(one_epoch_run, val_images,
     results = classifier(paths, topk=3)
     out = str(tmp_path / 'preds.pkl')
     call_tool('tools/test.py', TINY_CONFIG, checkpoint, '--work-dir',
-             str(tmp_path), '--out', out, *tiny_options(), check=True)
+              str(tmp_path), '--out', out, *tiny_options(), check=True)
     import pickle
     with open(out, 'rb') as f:
         predictions = pickle.load(f)
@@ -72,7 +72,7 @@ def test_unsafe_checkpoint_is_refused(tmp_path):
 def test_image_demo_prints_top5(one_epoch_run, val_images):
     path, _ = val_images[0]
     result = call_tool('demo/image_demo.py', path, TINY_CONFIG,
-                      osp.join(one_epoch_run, 'epoch_1.pth'), check=True)
+                       osp.join(one_epoch_run, 'epoch_1.pth'), check=True)
     lines = result.stdout.strip().splitlines()
     assert [line.split('.')[0] for line in lines] == ['1', '2', '3', '4',
                                                       '5']
@@ -83,7 +83,8 @@ def test_shipped_demo_image_is_a_star_the_demo_model_can_read(one_epoch_run):
     """demo/star.jpg, which the documented image_demo command uses, is our
     own rendering of the shapes data set's 'star' class."""
     result = call_tool('demo/image_demo.py', osp.join('demo', 'star.jpg'),
-                      TINY_CONFIG, osp.join(one_epoch_run, 'epoch_1.pth'), check=True)
+                       TINY_CONFIG, osp.join(one_epoch_run, 'epoch_1.pth'),
+                       check=True)
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 5
     assert all(line.split()[-1] in SHAPES for line in lines)

@@ -6,7 +6,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpre_inception.models import InceptionV3, InceptionV3Head
 from mmpre_inception.models.backbones.inception_v3 import (BasicConv2d,
-                                                          InceptionA)
+                                                           InceptionA)
 
 STAGE_CHANNELS = (192, 288, 768, 2048)
 # Spatial size of each stage output, computed by hand from the layer
@@ -47,7 +47,8 @@ def test_matches_torchvision_features_and_logits(torchvision_pair, size):
             lambda module, inp, out, name=name: captured.update({name: out}))
         for name in ('maxpool2', 'Mixed_5d', 'Mixed_6e', 'Mixed_7c')
     ]
-    x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(1))
+    x = torch.randn(2, 3, size, size,
+                    generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         expected_logits = reference(x)
         feats = backbone(x)

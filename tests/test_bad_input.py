@@ -213,17 +213,17 @@ def test_tools_stop_on_a_broken_image_with_one_line(shapes_copy, one_epoch_run,
     checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
     # In a data-loader worker, as real runs do.
     result = call_tool('tools/test.py', TINY_CONFIG, checkpoint,
-                      '--work-dir', str(tmp_path / 'test'),
-                      *data_options(shapes_copy,
-                                    'test_dataloader.num_workers=1'))
+                       '--work-dir', str(tmp_path / 'test'),
+                       *data_options(shapes_copy,
+                                     'test_dataloader.num_workers=1'))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f'error: cannot read image {broken}: truncated JPEG (no '
         'end-of-image marker after 200 bytes)')
 
     result = call_tool('tools/test.py', TINY_CONFIG, checkpoint,
-                      '--skip-unreadable', '--work-dir',
-                      str(tmp_path / 'skip'), *data_options(shapes_copy))
+                       '--skip-unreadable', '--work-dir',
+                       str(tmp_path / 'skip'), *data_options(shapes_copy))
     assert result.returncode == 0, result.stderr[-3000:]
     assert '(scored 19 samples, skipped 1 unreadable)' in result.stdout
     assert f'skipped: cannot read image {broken}' in result.stdout + \
@@ -245,8 +245,8 @@ def test_training_skips_unreadable_images_when_asked(shapes_copy, tmp_path):
         f'error: cannot read image {broken}: not an image (starts with '
         f'bytes {b"not an i".hex()})')
     result = call_tool('tools/train.py', TINY_CONFIG, '--skip-unreadable',
-                      '--no-validate', '--work-dir', str(tmp_path / 'skip'),
-                      *options, check=True)
+                       '--no-validate', '--work-dir', str(tmp_path / 'skip'),
+                       *options, check=True)
     log = result.stdout + result.stderr
     assert 'train: 1 unreadable images skipped' in log
     assert osp.isfile(tmp_path / 'skip' / 'epoch_1.pth')
@@ -318,7 +318,7 @@ def test_tools_name_the_bad_annotation_line(shapes_copy):
     with open(ann, 'w') as f:
         f.write('\n'.join(lines) + '\n')
     result = call_tool('tools/test.py', TINY_CONFIG, __file__,
-                      *data_options(shapes_copy))
+                       *data_options(shapes_copy))
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f'error: {ann}:5: label 12 is outside 0..9 (num_classes=10)')
@@ -368,9 +368,9 @@ def test_a_batch_of_only_unreadable_images_is_skipped_whole(
         with open(osp.join(shapes_copy, 'val', name), 'wb') as f:
             f.write(b'not an image')
     result = call_tool('tools/test.py', TINY_CONFIG,
-                      osp.join(one_epoch_run, 'epoch_1.pth'), *decoding,
-                      '--skip-unreadable', '--work-dir', str(tmp_path),
-                      *data_options(shapes_copy,
-                                    'test_dataloader.batch_size=4'))
+                       osp.join(one_epoch_run, 'epoch_1.pth'), *decoding,
+                       '--skip-unreadable', '--work-dir', str(tmp_path),
+                       *data_options(shapes_copy,
+                                     'test_dataloader.batch_size=4'))
     assert result.returncode == 0, result.stderr[-3000:]
     assert '(scored 16 samples, skipped 4 unreadable)' in result.stdout

@@ -128,8 +128,8 @@ def test_tools_refuse_bad_checkpoints_with_one_line(
             (in1k, f'error: checkpoint {in1k} does not fit the model: 2 '
              'with another shape: head.fc.weight (1000, 2048)')]:
         result = call_tool('tools/test.py', TINY_CONFIG, str(checkpoint),
-                          '--work-dir', str(tmp_path / 'test'),
-                          *tiny_options())
+                           '--work-dir', str(tmp_path / 'test'),
+                           *tiny_options())
         assert result.returncode == 1
         assert result.stderr.strip().splitlines()[-1].startswith(start)
         # In this process (the same code as the command line above).
@@ -151,8 +151,8 @@ def test_trusted_file_is_rewritten_as_plain_tensors(tmp_path, weights):
     with pytest.raises(CheckpointError, match='refusing to load'):
         load_checkpoint_file(str(source))
     result = call_tool('tools/model_converters/publish_model.py',
-                      str(source), str(tmp_path / 'clean.pth'),
-                      '--trust-pickle', check=True)
+                       str(source), str(tmp_path / 'clean.pth'),
+                       '--trust-pickle', check=True)
     published = result.stdout.split('Published ')[1].strip()
     clean = load_checkpoint_file(published)
     assert clean['meta'] == {'epoch': 3}
@@ -233,8 +233,8 @@ def test_whole_module_file_is_published_as_its_weights(tmp_path, model):
     with pytest.raises(CheckpointError, match='--trust-pickle'):
         load_checkpoint_file(str(source))
     result = call_tool('tools/model_converters/publish_model.py',
-                      str(source), str(tmp_path / 'clean.pth'),
-                      '--trust-pickle', check=True)
+                       str(source), str(tmp_path / 'clean.pth'),
+                       '--trust-pickle', check=True)
     clean = load_checkpoint_file(
         result.stdout.split('Published ')[1].strip())
     for key, value in model.state_dict().items():

@@ -228,8 +228,8 @@ def test_fine_tuning_starts_from_a_weights_file_with_one_line(
 
 
 def test_ddp_prefix_and_other_containers_are_said_in_the_log(kinds,
-                                                            tiny_options,
-                                                            tmp_path):
+                                                             tiny_options,
+                                                             tmp_path):
     for kind, said in (('ddp_prefix', "took the 'module.' prefix"),
                        ('state_dict_ema_only',
                         "the weights are its 'state_dict_ema'")):

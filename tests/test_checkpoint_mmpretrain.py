@@ -13,7 +13,6 @@ from mmpre_inception.checkpoint import (CheckpointError,
 from mmpre_inception.registry import MODELS
 
 
-
 def _our_model():
     cfg = Config.fromfile(MAIN_CONFIG)
     # The same memory format as mmpretrain's, so both run the same
@@ -80,7 +79,8 @@ def test_tools_test_takes_mmpretrain_checkpoint(mmpretrain_checkpoint,
         'tools/test.py', MAIN_CONFIG, path, '--work-dir', str(tmp_path),
         '--out', out, '--cfg-options',
         f'test_dataloader.dataset.data_root={shapes_root}',
-        'test_dataloader.num_workers=0', 'test_dataloader.batch_size=4', check=True)
+        'test_dataloader.num_workers=0', 'test_dataloader.batch_size=4',
+        check=True)
     assert 'accuracy/top1' in result.stdout
     with open(out, 'rb') as f:
         predictions = pickle.load(f)

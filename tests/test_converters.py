@@ -120,7 +120,7 @@ def torchvision_source(tmp_path_factory):
     source, converted = folder / 'tv.pth', folder / 'ours.pth'
     torch.save(model.state_dict(), source)
     call_tool('tools/model_converters/torchvision2mmpre_inception.py',
-             str(source), str(converted), check=True)
+              str(source), str(converted), check=True)
     return model.eval(), str(converted)
 
 

@@ -49,7 +49,7 @@ def test_onnx_export_matches_pytorch(one_epoch_run, tmp_path):
     checkpoint = f'{one_epoch_run}/epoch_1.pth'
     onnx_file = str(tmp_path / 'model.onnx')
     call_tool('tools/deployment/pytorch2onnx.py', TINY_CONFIG, checkpoint,
-             '--output-file', onnx_file, '--shape', '80', check=True)
+              '--output-file', onnx_file, '--shape', '80', check=True)
     model = build()
     weights = load_checkpoint_file(checkpoint)['state_dict']
     model.load_state_dict(weights)

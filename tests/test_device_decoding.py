@@ -88,7 +88,6 @@ def test_exif_orientation_is_applied_as_opencv_does(tmp_path, orientation):
 # --- the device path as --gpu-decode builds it ---
 
 
-
 def pipelines(loader: str):
     """The main config's ``loader`` pipeline and data preprocessor, as
     the CPU runs them and as --gpu-decode rewrites them."""

@@ -77,9 +77,9 @@ def single_process_predictions(one_epoch_run, tiny_options, tmp_path_factory):
     does not divide by 2, so the sampler pads one rank."""
     out = str(tmp_path_factory.mktemp('single') / 'single.pkl')
     call_tool('tools/test.py', TINY_CONFIG,
-             osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
-             osp.dirname(out), '--out', out,
-             *tiny_options('test_dataloader.dataset.indices=19'), check=True)
+              osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
+              osp.dirname(out), '--out', out,
+              *tiny_options('test_dataloader.dataset.indices=19'), check=True)
     return load_predictions(out)
 
 

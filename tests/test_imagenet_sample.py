@@ -1,4 +1,5 @@
-"""The test pipeline on real ImageNet images (../shared/data/imagenet-sample)."""
+"""The test pipeline on real ImageNet images
+(../shared/data/imagenet-sample)."""
 import os.path as osp
 
 import pytest

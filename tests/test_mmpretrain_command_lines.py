@@ -15,7 +15,6 @@ from helpers.tools import (MAIN_CONFIG, MIXUP_CONFIG, TINY_CONFIG,
 pytestmark = pytest.mark.slow
 
 
-
 def test_vis_scheduler_takes_mmpretrains_options(tmp_path):
     # The guide's command, with ImageNet-1k's training set on 8 GPUs.
     result = call_tool('tools/visualization/vis_scheduler.py', MAIN_CONFIG,

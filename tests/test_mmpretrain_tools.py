@@ -73,8 +73,8 @@ def test_mmpretrains_test_tool_gives_our_predictions(
 
 
 def test_mmpretrains_inferencer_gives_our_scores(one_epoch_run, shapes_root,
-                                                mmpretrain_checkpoint,
-                                                tmp_path):
+                                                 mmpretrain_checkpoint,
+                                                 tmp_path):
     """ImageClassificationInferencer on a published checkpoint of ours.
     It reads class names from the checkpoint; the main config's data set
     is named (not given as a class), so it also builds from weights alone
@@ -111,7 +111,7 @@ def test_mmpretrains_inferencer_gives_our_scores(one_epoch_run, shapes_root,
 
 
 def test_mmpretrains_train_tool_trains_and_resumes(one_epoch_run,
-                                                  tiny_options, tmp_path):
+                                                   tiny_options, tmp_path):
     """Its tools/train.py continues our tools/train.py's first epoch: its
     --resume reads the Runner's checkpoint because the config's
     MMEngineSafeGlobalsHook allows mmengine's types for torch's

@@ -36,8 +36,8 @@ def tiny_cfg(shapes_root, work_dir, **train_cfg):
 def test_local_files_are_written_atomically(tmp_path, monkeypatch):
     # Selected by name (the configs' checkpoint hook); mmengine's own
     # local backend stays as it is.
-    assert isinstance(get_file_backend(str(tmp_path / 'x.pth'), backend_args=
-                                       dict(backend='atomic_local')),
+    assert isinstance(get_file_backend(
+        str(tmp_path / 'x.pth'), backend_args=dict(backend='atomic_local')),
                       AtomicLocalBackend)
     assert type(get_file_backend(str(tmp_path / 'x.pth'))) is LocalBackend
     target = tmp_path / 'epoch_1.pth'

@@ -19,7 +19,6 @@ from helpers.tools import (MAIN_CONFIG, MIXUP_CONFIG, REPO, TINY_CONFIG,
 pytestmark = pytest.mark.slow
 
 
-
 def one_line_error(result, start: str, status: int = 2) -> None:
     """One ``error:`` line with ``status``: 2 for what was typed, 1 for a
     file's content (mmpre_inception.errors.EXIT_STATUS)."""
@@ -132,7 +131,7 @@ def test_vis_scheduler_follows_warmup_and_cosine():
     warmup = 5e-4 * (1e-3 + (1 - 1e-3) * iters[:20] / 19)
     epochs = iters[20:] // 4
     cosine = 1e-5 + (5e-4 - 1e-5) * (1 + np.cos(np.pi * (epochs - 5) /
-                                                 295)) / 2
+                                                295)) / 2
     np.testing.assert_allclose(schedule['lr'],
                                np.concatenate([warmup, cosine]), rtol=1e-9)
     np.testing.assert_array_equal(schedule['momentum'], 0.9)

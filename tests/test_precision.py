@@ -24,7 +24,6 @@ from mmpre_inception.registry import MODELS
 pytestmark = pytest.mark.numerics
 
 
-
 def build(channels_last=False, initial=None):
     """The main config's model with 10 classes and no dropout, holding
     ``initial`` (else its random initialisation)."""

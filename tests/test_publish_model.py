@@ -27,7 +27,8 @@ def test_publish_keeps_weights_and_meta_and_names_by_sha256(tmp_path):
     source = tmp_path / 'epoch_3.pth'
     state = _runner_checkpoint(source)
     result = call_tool('tools/model_converters/publish_model.py', str(source),
-                      str(tmp_path / 'out' / 'inception_v3_in1k.pth'), check=True)
+                       str(tmp_path / 'out' / 'inception_v3_in1k.pth'),
+                       check=True)
     path = re.search(r'Published (\S+)', result.stdout).group(1)
     name = osp.basename(path)
     assert re.fullmatch(r'inception_v3_in1k-[0-9a-f]{8}\.pth', name)

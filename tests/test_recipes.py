@@ -185,7 +185,8 @@ def test_clipping_bounds_the_gradient_norm():
     model = build_model(cfg, dropout=0.0)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     model.train()
-    images = torch.randn(2, 3, 80, 80, generator=torch.Generator().manual_seed(0))
+    images = torch.randn(2, 3, 80, 80,
+                         generator=torch.Generator().manual_seed(0))
     losses = model(images, samples([1, 2]), mode='loss')
     optim_wrapper.backward(1e4 * sum(losses.values()))
 

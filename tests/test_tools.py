@@ -32,7 +32,7 @@ def test_resume_continues_from_the_last_checkpoint(one_epoch_run,
     work_dir = str(tmp_path / 'work')
     shutil.copytree(one_epoch_run, work_dir)
     result = call_tool('tools/train.py', TINY_CONFIG, '--work-dir',
-                      work_dir, '--resume', *tiny_options(), check=True)
+                       work_dir, '--resume', *tiny_options(), check=True)
     log = result.stdout + result.stderr
     assert re.search(r'resumed epoch: 1, iter: 5', log), log[-3000:]
     assert 'Epoch(train) [1]' not in log  # epoch 1 was not trained again
@@ -68,9 +68,9 @@ def test_test_tool_scores_the_trained_checkpoint(evaluated):
 def test_metrics_json(one_epoch_run, tiny_options, tmp_path):
     out = tmp_path / 'metrics.json'
     call_tool('tools/test.py', TINY_CONFIG,
-             osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
-             str(tmp_path), '--out-item', 'metrics', '--out', str(out),
-             *tiny_options(), check=True)
+              osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
+              str(tmp_path), '--out-item', 'metrics', '--out', str(out),
+              *tiny_options(), check=True)
     import json
     metrics = json.loads(out.read_text())
     assert set(metrics) == {'accuracy/top1', 'accuracy/top5'}
@@ -109,8 +109,8 @@ def test_amp_and_channels_last_keep_predictions(one_epoch_run, tiny_options,
                         ('amp', ['--amp'])]:
         outputs[name] = str(tmp_path / f'{name}.pkl')
         call_tool('tools/test.py', TINY_CONFIG, checkpoint, '--work-dir',
-                 str(tmp_path / name), '--out', outputs[name], *flags,
-                 *tiny_options(), check=True)
+                  str(tmp_path / name), '--out', outputs[name], *flags,
+                  *tiny_options(), check=True)
     reference = load_predictions(outputs['fp32'])
     scores = torch.stack([p['pred_score'] for p in reference])
     nhwc = torch.stack(
@@ -128,8 +128,8 @@ def test_amp_and_channels_last_keep_predictions(one_epoch_run, tiny_options,
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path')
 def test_amp_training_on_cpu_uses_bfloat16(tiny_options, tmp_path):
     result = call_tool('tools/train.py', TINY_CONFIG, '--amp', '--work-dir',
-                      str(tmp_path),
-                      *tiny_options('train_cfg.max_epochs=1'), check=True)
+                       str(tmp_path),
+                       *tiny_options('train_cfg.max_epochs=1'), check=True)
     # The config the run used is in the log file (the console leaves the
     # listing out).
     import glob
@@ -292,7 +292,8 @@ def test_verify_dataset_lists_each_broken_image_with_its_reason(
     listed = str(tmp_path / 'broken.txt')
     result = call_tool('tools/misc/verify_dataset.py', TINY_CONFIG,
                        '--split', 'val', '--out', listed,
-                       '--cfg-options', f'val_dataloader.dataset.data_root={root}')
+                       '--cfg-options',
+                       f'val_dataloader.dataset.data_root={root}')
     assert result.returncode == 1, result.stderr
     lines = open(listed).read().splitlines()
     assert len(lines) == 2
@@ -307,3 +308,32 @@ def test_verify_dataset_lists_each_broken_image_with_its_reason(
                        f'train_dataloader.dataset.data_root={shapes_root}')
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith('images open; 0 do not')
+
+
+def test_two_runs_started_in_the_same_second_keep_their_own_logs(
+        one_epoch_run, tiny_options, tmp_path, monkeypatch):
+    """mmengine names a Runner's logger after its config and the second it
+    started; the second run of a process in that second still logs to its
+    own console and work dir."""
+    import time
+
+    import mmengine.runner.runner as mmengine_runner
+
+    class SameSecond:  # the time module, with a clock that stands still
+        def __getattr__(self, name):
+            return getattr(time, name)
+
+        @staticmethod
+        def time():
+            return 1_800_000_000.0
+
+    monkeypatch.setattr(mmengine_runner, 'time', SameSecond())
+    checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
+    for run in ('first', 'second'):
+        work_dir = tmp_path / run
+        result = call_tool('tools/test.py', TINY_CONFIG, checkpoint,
+                           '--work-dir', str(work_dir), *tiny_options(),
+                           check=True)
+        assert 'Epoch(test) [' in result.stdout, (run, result.stdout[-2000:])
+        log_file, = work_dir.glob('*/*.log')
+        assert f'Load checkpoint from {checkpoint}' in log_file.read_text()

@@ -39,7 +39,7 @@ def test_work_dir_lock_removes_what_a_killed_save_left(tmp_path):
 
 
 def test_second_training_run_in_the_same_work_dir_is_refused(tmp_path,
-                                                            tiny_options):
+                                                             tiny_options):
     """The lock is held here, as a first run would hold it; train.py then
     stops before it writes anything."""
     lock = lock_work_dir(str(tmp_path))

@@ -28,7 +28,7 @@ HEAD_MODULES = ('fc.', 'AuxLogits.')
 
 
 def to_our_layout(state_dict: Dict[str, torch.Tensor]) -> Dict[str,
-                                                                torch.Tensor]:
+                                                               torch.Tensor]:
     """Prefix torchvision/timm keys for our model: ``fc.*`` and
     ``AuxLogits.*`` go to ``head.``, everything else to ``backbone.``.
 
@@ -148,7 +148,7 @@ def convert_torchvision(state_dict: Dict[str, torch.Tensor],
 
 
 def convert_timm(state_dict: Dict[str, torch.Tensor]) -> Dict[str,
-                                                               torch.Tensor]:
+                                                              torch.Tensor]:
     """timm ``inception_v3.*`` weights for our model. timm's networks take
     their inputs as they are; each tag's normalisation and resize live in
     its config (``configs/timm/``).
