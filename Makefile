@@ -45,12 +45,18 @@ demo: $(INSTALLED)
 # comparisons (`numerics`) then run again on the kernels another CPU would
 # pick (ATen without AVX2/AVX-512, oneDNN at SSE4.1), so a tolerance that
 # holds only for this CPU's rounding fails here, not on the next machine.
+# Two pytest-xdist workers of one thread each (tests/conftest.py), a test
+# file per worker: most of a tool's test is single-threaded Python (imports,
+# building the Runner), so two workers take about 0.6 times one's time on
+# the 2-core machine (docs/benchmark.md).
+PYTEST := $(PY) -m pytest -n 2 --dist loadfile
+
 test: $(INSTALLED)
 	$(VENV)/bin/flake8 mmpre_inception tools tests demo setup.py
 	$(VENV)/bin/lint-imports --config .importlinter
-	$(PY) -m pytest tests
+	$(PYTEST) tests
 	ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 \
-		$(PY) -m pytest tests -m numerics -p no:cacheprovider
+		$(PYTEST) tests -m numerics -p no:cacheprovider
 
 # The documentation site (docs/_build/html); any Sphinx warning fails it.
 docs: $(INSTALLED)

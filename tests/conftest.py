@@ -1,4 +1,5 @@
 """Fixtures shared by the suite; plain helpers live in tests/helpers/."""
+import os
 import os.path as osp
 
 import pytest
@@ -6,6 +7,16 @@ import torch
 from helpers.numerics import calibrate
 from helpers.tools import TINY_CONFIG, call_tool
 from mmpretrain.models.backbones import InceptionV3 as MMPretrainInceptionV3
+
+
+def pytest_configure(config):
+    # make test runs two pytest-xdist workers on the 2-core machine. Each
+    # worker, and each tool it starts, gets one thread: two workers of two
+    # threads oversubscribe the cores, and OpenMP's spinning threads then
+    # make the pair slower than one worker alone.
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        os.environ['OMP_NUM_THREADS'] = '1'
+        torch.set_num_threads(1)
 
 
 @pytest.fixture(scope='session')

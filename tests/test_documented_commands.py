@@ -7,14 +7,15 @@ what the repository ships, and a checkpoint a test trains, run for real.
 import argparse
 import glob
 import importlib.util
+import os
 import os.path as osp
 import re
-import os
 import shlex
 import subprocess
 import sys
 
 import pytest
+import torch
 from helpers.tools import REPO, run_tool
 
 DOCUMENTS = ['README.md'] + sorted(
@@ -179,7 +180,7 @@ def test_image_demo_runs_as_the_readme_says_to_type_it(one_epoch_run):
     block = block.replace('work_dirs/demo/epoch_6.pth',
                           osp.join(one_epoch_run, 'epoch_1.pth'))
     env = {'PATH': '/usr/bin:/bin', 'HOME': os.environ.get('HOME', '/root'),
-           'OMP_NUM_THREADS': '2'}
+           'OMP_NUM_THREADS': str(torch.get_num_threads())}
     result = subprocess.run(['bash', '-c', f'set -e\n{block}'], cwd=REPO,
                             env=env, capture_output=True, text=True,
                             timeout=300)

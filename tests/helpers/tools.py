@@ -40,7 +40,8 @@ def free_port() -> int:
 def run_tool(*args: str, cwd: str = REPO, check: bool = True,
              timeout: int = 600) -> subprocess.CompletedProcess:
     """Run ``python tools/<args>`` in a subprocess, as a user would."""
-    env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2')
+    env = dict(os.environ, PYTHONUNBUFFERED='1',
+               OMP_NUM_THREADS=str(torch.get_num_threads()))
     result = subprocess.run([sys.executable, *args], cwd=cwd, env=env,
                             capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
