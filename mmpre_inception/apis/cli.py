@@ -113,11 +113,17 @@ class Outcome:
 
 
 @contextlib.contextmanager
-def command_line() -> Iterator[Outcome]:
+def command_line(register_modules: bool = False) -> Iterator[Outcome]:
     """Run a tool's work: known warnings silenced, each error of
     :data:`~mmpre_inception.errors.EXIT_STATUS` (and a failed write)
     printed as one line with its status in ``outcome.status``; any other
     error is a bug and propagates with its traceback.
+
+    Args:
+        register_modules (bool): Register this package's and mmpretrain's
+            modules first, without setting a default scope (the config's
+            ``default_scope`` stays in charge), for a tool that builds a
+            config's ``type`` names. Defaults to False.
 
     Example:
         >>> with command_line() as outcome:
@@ -131,6 +137,9 @@ def command_line() -> Iterator[Outcome]:
         'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
     outcome = Outcome()
     try:
+        if register_modules:
+            from mmpre_inception import register_all_modules
+            register_all_modules(init_default_scope=False)
         yield outcome
     except Exception as error:  # matched against the table, else re-raised
         status = _status_of(error)

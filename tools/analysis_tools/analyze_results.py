@@ -45,10 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    with command_line() as outcome:
-        from mmpre_inception import register_all_modules
+    with command_line(register_modules=True) as outcome:
         from mmpre_inception.analysis.galleries import draw_galleries
-        register_all_modules(init_default_scope=False)
         listing = draw_galleries(
             args.config, args.result, args.out_dir, topk=args.topk,
             columns=args.columns, size=args.size,

@@ -52,12 +52,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    with command_line() as outcome:
-        from mmpre_inception import register_all_modules
+    with command_line(register_modules=True) as outcome:
         from mmpre_inception.analysis import confusion
         from mmpre_inception.analysis.figures import save_png
         from mmpre_inception.analysis.predictions import class_names
-        register_all_modules(init_default_scope=False)
         if args.max_classes < 1:
             raise ConfigError(f'--max-classes {args.max_classes}: give 1 or '
                               'more')

@@ -39,8 +39,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    with command_line() as outcome:
-        from mmpre_inception import register_all_modules
+    with command_line(register_modules=True) as outcome:
         from mmpre_inception.apis import (ConfigError,
                                           check_config_annotations,
                                           list_unreadable_images, load_config)
@@ -50,7 +49,6 @@ def main(argv=None) -> int:
             raise ConfigError(f'{args.config} has no {loader}')
         # the listed images may be missing: each is reported below
         check_config_annotations(cfg, (loader, ), missing_images_ok=True)
-        register_all_modules(init_default_scope=False)
         total, broken = list_unreadable_images(cfg, loader)
         for line in broken:
             print(line)

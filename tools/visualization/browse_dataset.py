@@ -68,10 +68,8 @@ def output_path(args) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    with command_line() as outcome:
-        from mmpre_inception import register_all_modules
+    with command_line(register_modules=True) as outcome:
         from mmpre_inception.analysis.pipeline_steps import draw_pipeline
-        register_all_modules(init_default_scope=False)
         path = output_path(args)
         browsed = draw_pipeline(
             args.config, path, phase=args.phase, mode=args.mode,

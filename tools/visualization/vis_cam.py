@@ -54,16 +54,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    with command_line() as outcome:
+    with command_line(register_modules=True) as outcome:
         try:
             import pytorch_grad_cam  # noqa: F401
         except ImportError:
             raise ConfigError('vis_cam.py needs the grad-cam package: pip '
                               'install grad-cam (see '
                               'requirements/optional.txt)') from None
-        from mmpre_inception import register_all_modules
         from mmpre_inception.analysis.cam import draw_cam, module_names
-        register_all_modules(init_default_scope=False)
         if args.preview_model:
             print('\n'.join(module_names(args.config, args.cfg_options)))
             return 0

@@ -58,11 +58,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    with command_line() as outcome:
-        from mmpre_inception import register_all_modules
+    with command_line(register_modules=True) as outcome:
         from mmpre_inception.analysis.figures import figure_size
         from mmpre_inception.analysis.schedule import draw_schedule
-        register_all_modules(init_default_scope=False)
         if not args.save_path:
             raise ConfigError('give -s/--save-path PNG: this tool writes the '
                               'picture and opens no window')
