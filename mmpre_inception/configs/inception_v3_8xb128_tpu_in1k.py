@@ -22,19 +22,19 @@
 from mmengine.config import read_base
 
 with read_base():
+    from ._base_.datasets.tf_slim_preprocessing import *
     from .inception_v3_8xb32_in1k import *
 
 from mmcv.transforms import RandomFlip
 from mmpretrain.datasets import PackInputs, RandomResizedCrop
 
-from mmpre_inception.datasets import (CentralCropResize,
-                                      LoadImageFromFileChecked)
+from mmpre_inception.datasets import LoadImageFromFileChecked
 
 # TensorFlow's BatchNorm decay 0.996 is PyTorch's momentum 1 - 0.996.
 tpu_norm_cfg = dict(type='BN', eps=1e-3, momentum=0.004)
 model.backbone.update(norm_cfg=tpu_norm_cfg)
 model.head.update(aux_norm_cfg=tpu_norm_cfg)
-data_preprocessor.update(mean=[127.5] * 3, std=[127.5] * 3)
+data_preprocessor.update(tf_input_scaling)
 
 train_dataloader.update(batch_size=128)
 train_dataloader.dataset.pipeline = [
@@ -43,11 +43,7 @@ train_dataloader.dataset.pipeline = [
     dict(type=RandomFlip, prob=0.5, direction='horizontal'),
     dict(type=PackInputs),
 ]
-test_pipeline = [
-    dict(type=LoadImageFromFileChecked),
-    dict(type=CentralCropResize, fraction=0.875, size=299),
-    dict(type=PackInputs),
-]
+test_pipeline = tf_test_pipeline
 val_dataloader.dataset.pipeline = test_pipeline
 test_dataloader.dataset.pipeline = test_pipeline
 

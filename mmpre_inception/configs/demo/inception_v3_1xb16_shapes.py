@@ -9,13 +9,13 @@ with read_base():
     from ..inception_v3_8xb32_in1k import *
 
 from mmcv.transforms import RandomFlip
-from mmpre_inception.engine import TrainValEMAHook
 from mmengine.optim import CosineAnnealingLR, OptimWrapper
 from mmpretrain.datasets import (CenterCrop, PackInputs,
                                  RandomResizedCrop, ResizeEdge)
 from torch.optim import AdamW
 
 from mmpre_inception.datasets import LoadImageFromFileChecked
+from mmpre_inception.engine import TrainValEMAHook
 
 data_root = 'work_dirs/demo/data'
 # The ten classes of mmpre_inception.datasets.SHAPES, in label order.
@@ -43,28 +43,19 @@ test_pipeline = [
 ]
 
 
+# Both loaders: no worker processes for images this small, and the layout
+# make_synthetic_imagenet writes.
+shapes_loader = dict(batch_size=16, num_workers=0, persistent_workers=False)
+shapes_dataset = dict(type='mmpretrain.CustomDataset', data_root=data_root,
+                      metainfo=dict(classes=classes))
 train_dataloader.update(
-    batch_size=16,
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(
-        type='mmpretrain.CustomDataset',
-        data_root=data_root,
-        ann_file='meta/train.txt',
-        data_prefix='train',
-        metainfo=dict(classes=classes),
-        pipeline=train_pipeline))
+    **shapes_loader,
+    dataset=dict(**shapes_dataset, ann_file='meta/train.txt',
+                 data_prefix='train', pipeline=train_pipeline))
 val_dataloader.update(
-    batch_size=16,
-    num_workers=0,
-    persistent_workers=False,
-    dataset=dict(
-        type='mmpretrain.CustomDataset',
-        data_root=data_root,
-        ann_file='meta/val.txt',
-        data_prefix='val',
-        metainfo=dict(classes=classes),
-        pipeline=test_pipeline))
+    **shapes_loader,
+    dataset=dict(**shapes_dataset, ann_file='meta/val.txt',
+                 data_prefix='val', pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 # A few hundred steps are too few for RMSProp at the paper's rate and for

@@ -11,20 +11,13 @@ with read_base():
     from ..inception_v3_8xb32_in1k import *
 
 from mmcv.transforms import TestTimeAug
-from mmpretrain.datasets import PackInputs, ResizeEdge
 
 from mmpre_inception.datasets import LoadImageFromFileChecked
 
 tta_pipeline = [
     dict(type=LoadImageFromFileChecked),
-    dict(
-        type=TestTimeAug,
-        transforms=[
-            [dict(type=ResizeEdge, scale=342, edge='short')],
-            five_crops,
-            mirrored,
-            [dict(type=PackInputs)],
-        ]),
+    dict(type=TestTimeAug,
+         transforms=[single_scale, five_crops, mirrored, packed]),
 ]
 # A batch of 32 images is 320 crops of 299x299 uint8 (86 MB) before the
 # network sees them, 64 at a time (tta_model.crops_per_forward).

@@ -16,7 +16,7 @@ with read_base():
     from ..inception_v3_8xb32_in1k import *
 
 from mmcv.transforms import TestTimeAug
-from mmpretrain.datasets import PackInputs, ResizeEdge
+from mmpretrain.datasets import ResizeEdge
 
 from mmpre_inception.datasets import LoadImageFromFileChecked, SquareCrop
 
@@ -32,7 +32,7 @@ tta_pipeline = [
              for position in ('first', 'centre', 'last')],
             six_crops,
             mirrored,
-            [dict(type=PackInputs)],
+            packed,
         ]),
 ]
 # Each image is 144 crops of 299x299 uint8 (39 MB) before the network sees

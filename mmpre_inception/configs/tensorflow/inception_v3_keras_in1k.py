@@ -10,21 +10,13 @@
 from mmengine.config import read_base
 
 with read_base():
+    from .._base_.datasets.tf_slim_preprocessing import *
     from ..inception_v3_8xb32_in1k import *
-
-from mmpretrain.datasets import PackInputs
-
-from mmpre_inception.datasets import (CentralCropResize,
-                                      LoadImageFromFileChecked)
 
 model.backbone.pool_count_include_pad = False
 model.head.aux_logits = False
 model.backbone.out_indices = (3, )
-data_preprocessor.update(mean=[127.5] * 3, std=[127.5] * 3)
-test_pipeline = [
-    dict(type=LoadImageFromFileChecked),
-    dict(type=CentralCropResize, fraction=0.875, size=299),
-    dict(type=PackInputs),
-]
+data_preprocessor.update(tf_input_scaling)
+test_pipeline = tf_test_pipeline
 val_dataloader.dataset.pipeline = test_pipeline
 test_dataloader.dataset.pipeline = test_pipeline

@@ -145,7 +145,17 @@ class InceptionA(_PoolingBranchBlock):
             1)
 
 
-class InceptionB(nn.Module):
+class _GridReductionBlock(nn.Module):
+    """A Mixed block that halves the grid: branches of stride 2 beside a
+    3x3 max pool of stride 2."""
+
+    def with_pool_branch(self, x: torch.Tensor,
+                         branches: List[torch.Tensor]) -> torch.Tensor:
+        pooled = F.max_pool2d(x, kernel_size=3, stride=2)
+        return torch.cat(branches + [pooled], 1)
+
+
+class InceptionB(_GridReductionBlock):
     """Mixed_6a: grid reduction 35x35 -> 17x17.
 
     Args:
@@ -166,8 +176,7 @@ class InceptionB(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branch3x3dbl = self.branch3x3dbl_3(
             self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
-        branch_pool = F.max_pool2d(x, kernel_size=3, stride=2)
-        return torch.cat([self.branch3x3(x), branch3x3dbl, branch_pool], 1)
+        return self.with_pool_branch(x, [self.branch3x3(x), branch3x3dbl])
 
 
 class InceptionC(_PoolingBranchBlock):
@@ -209,12 +218,11 @@ class InceptionC(_PoolingBranchBlock):
             1)
 
 
-class InceptionD(nn.Module):
+class InceptionD(_GridReductionBlock):
     """Mixed_7a: grid reduction 17x17 -> 8x8.
 
     Args:
-        in_channels (int): Input channels.
-        norm_cfg (dict): As in :class:`InceptionA`.
+        in_channels (int), norm_cfg (dict): As in :class:`InceptionB`.
     """
 
     def __init__(self,
@@ -234,8 +242,7 @@ class InceptionD(nn.Module):
         branch7x7x3 = x
         for i in range(1, 5):
             branch7x7x3 = getattr(self, f'branch7x7x3_{i}')(branch7x7x3)
-        branch_pool = F.max_pool2d(x, kernel_size=3, stride=2)
-        return torch.cat([branch3x3, branch7x7x3, branch_pool], 1)
+        return self.with_pool_branch(x, [branch3x3, branch7x7x3])
 
 
 class InceptionE(_PoolingBranchBlock):
