@@ -15,8 +15,7 @@ import subprocess
 import sys
 
 import pytest
-import torch
-from helpers.tools import REPO, run_tool
+from helpers.tools import REPO, run_tool, same_threads
 
 DOCUMENTS = ['README.md'] + sorted(
     osp.relpath(path, REPO) for path in glob.glob(osp.join(REPO, 'docs',
@@ -180,7 +179,7 @@ def test_image_demo_runs_as_the_readme_says_to_type_it(one_epoch_run):
     block = block.replace('work_dirs/demo/epoch_6.pth',
                           osp.join(one_epoch_run, 'epoch_1.pth'))
     env = {'PATH': '/usr/bin:/bin', 'HOME': os.environ.get('HOME', '/root'),
-           'OMP_NUM_THREADS': str(torch.get_num_threads())}
+           **same_threads()}
     result = subprocess.run(['bash', '-c', f'set -e\n{block}'], cwd=REPO,
                             env=env, capture_output=True, text=True,
                             timeout=300)

@@ -9,8 +9,7 @@ import sys
 import sysconfig
 
 import pytest
-import torch
-from helpers.tools import REPO
+from helpers.tools import REPO, same_threads
 from mmengine.config import Config
 
 import mmpre_inception
@@ -56,8 +55,7 @@ custom_hooks = []
 
 
 def run(*args, cwd, timeout=600) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONUNBUFFERED='1',
-               OMP_NUM_THREADS=str(torch.get_num_threads()))
+    env = dict(os.environ, PYTHONUNBUFFERED='1', **same_threads())
     env.pop('PYTHONPATH', None)
     result = subprocess.run([str(arg) for arg in args], cwd=cwd, env=env,
                             capture_output=True, text=True, timeout=timeout)

@@ -9,7 +9,8 @@ import time
 
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, call_tool, free_port
+from helpers.tools import (REPO, TINY_CONFIG, call_tool, free_port,
+                           same_threads)
 from mmengine.config import Config
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import EMAHook, Hook
@@ -230,9 +231,7 @@ def test_sigkilled_run_resumes_to_the_uninterrupted_result(shapes_root,
     """Same seed, CPU: a run killed with SIGKILL during epoch 2 and resumed
     with --resume ends with the weights (and the weight average) of a run
     that was never interrupted, to 1e-6."""
-    # The killed run's process computes with this one's thread count, so
-    # both runs add in the same order.
-    env = dict(os.environ, OMP_NUM_THREADS=str(torch.get_num_threads()))
+    env = dict(os.environ, **same_threads())  # both runs add alike
     straight, killed = tmp_path / 'straight', tmp_path / 'killed'
     # Only the killed run needs a process of its own.
     call_tool(*train_command(straight, shapes_root)[1:], check=True)

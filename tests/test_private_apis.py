@@ -25,6 +25,14 @@ def test_mmengines_private_apis_keep_their_signatures():
     assert 'self._train_loop = train_cfg' in source  # a dict until train()
     assert 'self._train_loop = self.build_train_loop(' in source
     assert 'self._resume = resume' in source
+    # give_a_name_of_its_own: the name the three instances are built under,
+    # the logger first.
+    assert source.index('self.logger = self.build_logger(') < source.index(
+        'self.message_hub = self.build_message_hub(') < source.index(
+            'self.visualizer = self.build_visualizer(')
+    for builder in ('build_logger', 'build_message_hub', 'build_visualizer'):
+        assert "setdefault('name', self._experiment_name)" in \
+            inspect.getsource(getattr(Runner, builder)), builder
 
 
 def test_torchs_private_apis_are_there():

@@ -9,6 +9,7 @@ from typing import Optional
 
 import torch.distributed as dist
 from mmengine.hooks import CheckpointHook
+from mmengine.logging import MMLogger
 from mmengine.runner import BaseLoop
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
@@ -58,3 +59,23 @@ def shutdown_loader_workers(dataloader) -> None:
     if iterator is not None and hasattr(iterator, '_shutdown_workers'):
         iterator._shutdown_workers()
         dataloader._iterator = None
+
+
+def give_a_name_of_its_own(runner) -> None:
+    """Rename ``runner``'s experiment, before its logger is built, to a
+    name no logger of this process has (``name_2``, ``name_3``...).
+
+    mmengine builds a Runner's logger, message hub and visualizer under
+    its private ``_experiment_name`` (the config file and the second the
+    run started), and ``get_instance`` hands back an existing instance of
+    that name: a second Runner started in the same second of one process
+    (an ensemble's members, a script that evaluates twice) would log to
+    the first one's stream and file and share its message hub. mmengine
+    offers no public way to name them apart.
+    """
+    name, number = runner._experiment_name, 1
+    candidate = name
+    while MMLogger.check_instance_created(candidate):
+        number += 1
+        candidate = f'{name}_{number}'
+    runner._experiment_name = candidate

@@ -6,7 +6,6 @@ from typing import List, Optional
 
 import torch
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
@@ -15,7 +14,7 @@ from mmpre_inception.checkpoint import (CheckpointError, fit_checkpoint,
 from mmpre_inception.registry import RUNNERS
 from mmpre_inception.utils import resolve_auto_workers
 
-from .private_apis import load_checkpoint_to_model
+from .private_apis import give_a_name_of_its_own, load_checkpoint_to_model
 
 # Multi-line listings mmengine logs at the start of every run, and one
 # line per parameter group option: hundreds of lines before any result.
@@ -72,16 +71,6 @@ def _saved_batch_size(meta: dict) -> Optional[int]:
                       r'\n    batch_size=(\d+),', meta.get('cfg') or '',
                       re.MULTILINE)
     return int(match.group(1)) if match else None
-
-
-def _unused_instance_name(name: str) -> str:
-    """``name``, or ``name_2``, ``name_3``... if a logger of that name
-    exists in this process already."""
-    candidate, number = name, 1
-    while MMLogger.check_instance_created(candidate):
-        number += 1
-        candidate = f'{name}_{number}'
-    return candidate
 
 
 # The last config text formatted, keyed by its content.
@@ -151,14 +140,9 @@ class ConsoleSummaryRunner(Runner):
         return loader
 
     def build_logger(self, *args, **kwargs):
-        # mmengine names the logger, the message hub and the visualizer
-        # after the config file and the second the run started, and
-        # ``get_instance`` hands back an existing instance of that name: a
-        # second Runner started in the same second of the same process (an
-        # ensemble's members, a script that evaluates twice) would log to
-        # the first one's stream and file and share its message hub. The
-        # Runner builds all three after this, from this name.
-        self._experiment_name = _unused_instance_name(self._experiment_name)
+        # mmengine builds the message hub and the visualizer after the
+        # logger, under the same name: renaming here separates all three.
+        give_a_name_of_its_own(self)
         logger = super().build_logger(*args, **kwargs)
         for handler in logger.handlers:
             if type(handler) is logging.StreamHandler:  # not the file's

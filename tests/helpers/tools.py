@@ -37,11 +37,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def same_threads() -> dict:
+    """The environment entry that gives a process a test starts this
+    process's torch thread count, so a run there adds in the order of a run
+    here (make test's workers have one thread, conftest.py)."""
+    return {'OMP_NUM_THREADS': str(torch.get_num_threads())}
+
+
 def run_tool(*args: str, cwd: str = REPO, check: bool = True,
              timeout: int = 600) -> subprocess.CompletedProcess:
     """Run ``python tools/<args>`` in a subprocess, as a user would."""
-    env = dict(os.environ, PYTHONUNBUFFERED='1',
-               OMP_NUM_THREADS=str(torch.get_num_threads()))
+    env = dict(os.environ, PYTHONUNBUFFERED='1', **same_threads())
     result = subprocess.run([sys.executable, *args], cwd=cwd, env=env,
                             capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
