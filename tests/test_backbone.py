@@ -1,7 +1,10 @@
+import copy
+
 import pytest
 import torch
 import torchvision
-from helpers.numerics import calibrate
+from helpers.numerics import (assert_within_rounding, calibrate,
+                             float64_copy)
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpre_inception.models import InceptionV3, InceptionV3Head
@@ -40,26 +43,36 @@ def torchvision_pair():
 @pytest.mark.numerics
 @pytest.mark.parametrize('size', [299, 107])
 def test_matches_torchvision_features_and_logits(torchvision_pair, size):
+    """Ours computes torchvision's features and logits: within float32
+    rounding of torchvision's own float32 result (the pooling branches pool
+    after their convolution, which rounds differently)."""
     reference, backbone, head = torchvision_pair
-    captured = {}
-    hooks = [
-        getattr(reference, name).register_forward_hook(
-            lambda module, inp, out, name=name: captured.update({name: out}))
-        for name in ('maxpool2', 'Mixed_5d', 'Mixed_6e', 'Mixed_7c')
-    ]
+    names = ('maxpool2', 'Mixed_5d', 'Mixed_6e', 'Mixed_7c')
     x = torch.randn(2, 3, size, size,
                     generator=torch.Generator().manual_seed(1))
+
+    def features_and_logits(network, inputs):
+        captured = {}
+        hooks = [getattr(network, name).register_forward_hook(
+            lambda module, inp, out, name=name: captured.update({name: out}))
+            for name in names]
+        with torch.no_grad():
+            logits = network(inputs)
+        for hook in hooks:
+            hook.remove()
+        return [captured[name] for name in names], logits
+
+    expected, expected_logits = features_and_logits(reference, x)
+    exact, exact_logits = features_and_logits(float64_copy(reference),
+                                              x.double())
     with torch.no_grad():
-        expected_logits = reference(x)
         feats = backbone(x)
         logits = head((feats[2], feats[3].mean(dim=(2, 3))))
-    for hook in hooks:
-        hook.remove()
-    for feat, name in zip(feats, ('maxpool2', 'Mixed_5d', 'Mixed_6e',
-                                  'Mixed_7c')):
-        torch.testing.assert_close(feat, captured[name], rtol=1e-5,
-                                   atol=1e-5)
-    torch.testing.assert_close(logits, expected_logits, rtol=1e-5, atol=1e-5)
+    for feat, theirs, theirs_exact, name in zip(feats, expected, exact,
+                                                names):
+        assert feat.shape == theirs.shape
+        assert_within_rounding(feat, theirs, theirs_exact, name)
+    assert_within_rounding(logits, expected_logits, exact_logits, 'logits')
 
 
 @pytest.mark.parametrize('size', [299, 75, 107])
@@ -182,15 +195,50 @@ def test_options_reach_every_block_through_constructors():
         'Mixed_5b', 'Mixed_5c', 'Mixed_5d', 'Mixed_6b', 'Mixed_6c',
         'Mixed_6d', 'Mixed_6e', 'Mixed_7b', 'Mixed_7c']
     assert set(pooling.values()) == {False}
-    # a block built on its own takes the same options
+    # a block built on its own takes the same options: with padding
+    # excluded the corner's mean of ones stays one
     block = InceptionA(4, pool_features=2, count_include_pad=False).eval()
+    with torch.no_grad():
+        block.branch_pool.conv.weight.fill_(1)
     ones = torch.ones(1, 4, 3, 3)
-    pooled = []
-    block.branch_pool.register_forward_pre_hook(
-        lambda module, args: pooled.append(args[0]))
-    block(ones)
-    # with padding excluded the corner's mean of ones stays one
-    torch.testing.assert_close(pooled[0], ones, rtol=0, atol=0)
+    expected = block.branch_pool(torch.full((1, 4, 3, 3), 1.0))
+    torch.testing.assert_close(block.pool_branch(ones), expected,
+                               rtol=0, atol=0)
     sync = InceptionV3(norm_cfg=dict(type='SyncBN', eps=1e-3))
     assert {type(m.bn).__name__ for m in sync.modules()
             if isinstance(m, BasicConv2d)} == {'SyncBatchNorm'}
+
+
+@pytest.mark.parametrize('count_include_pad', [True, False])
+@pytest.mark.parametrize('folded', [False, True])
+def test_pool_branch_is_the_paper_s_pool_then_convolution(
+        count_include_pad, folded):
+    """The pooling branch pools after its 1x1 convolution (fewer channels)
+    and gives what the paper's order gives: the same outputs, gradients and
+    BatchNorm statistics, a folded bias included (in float64, where the
+    two orders differ only by rounding)."""
+    torch.manual_seed(0)
+    block = InceptionA(6, pool_features=4,
+                       count_include_pad=count_include_pad).double()
+    branch = block.branch_pool
+    if folded:
+        branch.conv.bias = torch.nn.Parameter(torch.randn(4).double())
+    x = torch.randn(3, 6, 5, 7, dtype=torch.float64, requires_grad=True)
+    reference = copy.deepcopy(branch)
+    expected = reference(torch.nn.functional.avg_pool2d(
+        x, 3, stride=1, padding=1, count_include_pad=count_include_pad))
+    got = block.pool_branch(x)
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+    weights = torch.randn_like(got)
+    (expected * weights).sum().backward()
+    x_grad, x.grad = x.grad, None
+    (got * weights).sum().backward()
+    torch.testing.assert_close(x.grad, x_grad, rtol=1e-12, atol=1e-12)
+    for (name, ours), theirs in zip(branch.named_parameters(),
+                                    reference.parameters()):
+        torch.testing.assert_close(ours.grad, theirs.grad, rtol=1e-12,
+                                   atol=1e-12, msg=name)
+    torch.testing.assert_close(branch.bn.running_mean,
+                               reference.bn.running_mean)
+    torch.testing.assert_close(branch.bn.running_var,
+                               reference.bn.running_var)

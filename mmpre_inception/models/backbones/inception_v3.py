@@ -103,9 +103,27 @@ class _PoolingBranchBlock(nn.Module):
         self.count_include_pad = count_include_pad
 
     def pool_branch(self, x: torch.Tensor) -> torch.Tensor:
-        return self.branch_pool(F.avg_pool2d(
-            x, kernel_size=3, stride=1, padding=1,
-            count_include_pad=self.count_include_pad))
+        """``branch_pool(avg_pool(x))``, computed as ``avg_pool`` of the
+        1x1 convolution's output.
+
+        The two are linear and commute: the convolution mixes channels at
+        each position, the pool mixes positions within each channel, and a
+        zero of the padding maps to zero. Pooling the branch's 32-192
+        channels instead of the block's 192-2048 makes the pools, which cost
+        as much as all the 1x1 convolutions of the block on a CPU, 4-10x
+        cheaper. A bias (BatchNorm folded into the convolution) is added
+        after the pool, where the original order puts it.
+        """
+        branch = self.branch_pool
+        conv = branch.conv
+        mixed = F.conv2d(x, conv.weight) if conv.bias is not None \
+            else conv(x)
+        pooled = F.avg_pool2d(
+            mixed, kernel_size=3, stride=1, padding=1,
+            count_include_pad=self.count_include_pad)
+        if conv.bias is not None:
+            pooled = pooled + conv.bias.view(1, -1, 1, 1)
+        return F.relu(branch.bn(pooled), inplace=True)
 
 
 class InceptionA(_PoolingBranchBlock):
