@@ -4,7 +4,7 @@ import pytest
 import torch
 import torchvision
 from helpers.numerics import (assert_within_rounding, calibrate,
-                             float64_copy)
+                              float64_copy)
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpre_inception.models import InceptionV3, InceptionV3Head
