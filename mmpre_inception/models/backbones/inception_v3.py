@@ -109,20 +109,24 @@ class _PoolingBranchBlock(nn.Module):
         The two are linear and commute: the convolution mixes channels at
         each position, the pool mixes positions within each channel, and a
         zero of the padding maps to zero. Pooling the branch's 32-192
-        channels instead of the block's 192-2048 makes the pools, which cost
-        as much as all the 1x1 convolutions of the block on a CPU, 4-10x
-        cheaper. A bias (BatchNorm folded into the convolution) is added
-        after the pool, where the original order puts it.
+        channels instead of the block's 192-2048 makes the pools (7% of the
+        network's CPU forward and backward in NCHW, docs/benchmark.md)
+        4-10x cheaper. A
+        bias (BatchNorm folded into the convolution) is added after the
+        pool, where the original order puts it.
         """
         branch = self.branch_pool
         conv = branch.conv
-        mixed = F.conv2d(x, conv.weight) if conv.bias is not None \
-            else conv(x)
-        pooled = F.avg_pool2d(
-            mixed, kernel_size=3, stride=1, padding=1,
-            count_include_pad=self.count_include_pad)
-        if conv.bias is not None:
-            pooled = pooled + conv.bias.view(1, -1, 1, 1)
+
+        def pool(mixed: torch.Tensor) -> torch.Tensor:
+            return F.avg_pool2d(mixed, kernel_size=3, stride=1, padding=1,
+                                count_include_pad=self.count_include_pad)
+
+        if conv.bias is None:
+            pooled = pool(conv(x))  # the module, so its hooks still run
+        else:
+            pooled = pool(F.conv2d(x, conv.weight)) + conv.bias.view(
+                1, -1, 1, 1)
         return F.relu(branch.bn(pooled), inplace=True)
 
 
