@@ -111,9 +111,8 @@ class _PoolingBranchBlock(nn.Module):
         zero of the padding maps to zero. Pooling the branch's 32-192
         channels instead of the block's 192-2048 makes the pools (7% of the
         network's CPU forward and backward in NCHW, docs/benchmark.md)
-        4-10x cheaper. A
-        bias (BatchNorm folded into the convolution) is added after the
-        pool, where the original order puts it.
+        4-10x cheaper. A bias (BatchNorm folded into the convolution) is
+        added after the pool, where the original order puts it.
         """
         branch = self.branch_pool
         conv = branch.conv
