@@ -8,8 +8,12 @@ from helpers.numerics import (assert_within_rounding, calibrate,
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpre_inception.models import InceptionV3, InceptionV3Head
+from mmpre_inception.analysis.training_step import AtenCallCounter
 from mmpre_inception.models.backbones.inception_v3 import (BasicConv2d,
-                                                           InceptionA)
+                                                           InceptionA,
+                                                           InceptionC,
+                                                           InceptionD,
+                                                           InceptionE)
 
 STAGE_CHANNELS = (192, 288, 768, 2048)
 # Spatial size of each stage output, computed by hand from the layer
@@ -241,3 +245,73 @@ def test_pool_branch_is_the_paper_s_pool_then_convolution(
                                reference.bn.running_mean)
     torch.testing.assert_close(branch.bn.running_var,
                                reference.bn.running_var)
+
+
+# Each block's convolutions, and how many of them read the block's input
+# through a 1x1 convolution (merged into one on a CPU in NCHW).
+MERGING_BLOCKS = {
+    'InceptionA': (lambda: InceptionA(6, pool_features=4), 7, 4),
+    'InceptionC': (lambda: InceptionC(6, channels_7x7=4), 10, 4),
+    'InceptionD': (lambda: InceptionD(6), 6, 2),
+    'InceptionE': (lambda: InceptionE(6), 9, 4),
+}
+
+
+def _convolutions(block, x):
+    with AtenCallCounter() as counter:
+        block(x)
+    return counter.counts['aten.convolution']
+
+
+@pytest.mark.parametrize('name', sorted(MERGING_BLOCKS))
+def test_merged_1x1_convolutions_compute_the_separate_branches(name):
+    """On a CPU in NCHW the 1x1 convolutions that read a block's input run
+    as one: the same outputs, input and weight gradients and BatchNorm
+    statistics as the branches run one by one (float64, where the two
+    differ only by rounding), in fewer convolution calls."""
+    build, convs, merged = MERGING_BLOCKS[name]
+    torch.manual_seed(0)
+    block = build().double().train()
+    separate = copy.deepcopy(block)
+    for module in separate.modules():  # a hook keeps a convolution apart
+        if isinstance(module, torch.nn.Conv2d):
+            module.register_forward_hook(lambda *args: None)
+    x = torch.randn(3, 6, 9, 11, dtype=torch.float64)
+    assert _convolutions(block, x) == convs - merged + 1
+    assert _convolutions(separate, x) == convs
+    x.requires_grad_(True)
+    expected = separate(x)
+    weights = torch.randn_like(expected)
+    (expected * weights).sum().backward()
+    x_grad, x.grad = x.grad, None
+    got = block(x)
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+    (got * weights).sum().backward()
+    torch.testing.assert_close(x.grad, x_grad, rtol=1e-12, atol=1e-12)
+    for (key, ours), theirs in zip(block.named_parameters(),
+                                   separate.parameters()):
+        torch.testing.assert_close(ours.grad, theirs.grad, rtol=1e-12,
+                                   atol=1e-12, msg=key)
+    for (key, ours), theirs in zip(block.named_buffers(),
+                                   separate.buffers()):
+        torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12,
+                                   msg=key)
+
+
+def test_1x1_convolutions_stay_apart_where_merging_does_not_pay():
+    """Channels-last input, a bias (folded BatchNorm) or a hook on one of
+    the convolutions keep every convolution a call of its own, and the
+    hook runs."""
+    build, convs, _ = MERGING_BLOCKS['InceptionA']
+    x = torch.randn(2, 6, 9, 9)
+    block = build().eval()
+    assert _convolutions(
+        block, x.contiguous(memory_format=torch.channels_last)) == convs
+    seen = []
+    block.branch5x5_1.conv.register_forward_hook(
+        lambda module, args, output: seen.append(output.shape))
+    assert _convolutions(block, x) == convs
+    assert seen == [torch.Size([2, 48, 9, 9])]
+    biased = build().eval()
+    biased.branch1x1.conv.bias = torch.nn.Parameter(torch.zeros(64))
+    assert _convolutions(biased, x) == convs

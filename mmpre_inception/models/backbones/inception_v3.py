@@ -91,16 +91,92 @@ class BasicConv2d(nn.Module):
         self.bn = build_norm(norm_cfg, out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.bn(self.conv(x)), inplace=True)
+        return self.normalize(self.conv(x))
+
+    def normalize(self, convolved: torch.Tensor) -> torch.Tensor:
+        """The normalisation and ReLU that follow the convolution."""
+        return F.relu(self.bn(convolved), inplace=True)
+
+
+def merged_1x1_convolutions(
+        x: torch.Tensor,
+        branches: Sequence[BasicConv2d]) -> Optional[List[torch.Tensor]]:
+    """Run the bias-free 1x1 convolutions of ``branches``, which all read
+    ``x``, as one convolution with their weights stacked, and split its
+    output back per branch (before each branch's own normalisation).
+
+    The stacked convolution computes each output channel from the same
+    weights and input as the separate ones, so only rounding differs. On a
+    CPU in NCHW it pays: oneDNN converts a convolution's input to its
+    blocked layout at every call, forward and backward, and one larger
+    matrix product runs faster than three or four small ones; a Mixed_5b
+    forward and backward at batch 16 takes about 60% of the separate
+    calls' time (docs/benchmark.md). In channels-last there is no
+    conversion and the normalisation of the strided slices costs more
+    than the merge saves, and on a GPU it is unmeasured, so both keep the
+    separate calls, as do convolutions with a bias (folded BatchNorm) or
+    with hooks (which a merged call would not run).
+
+    Args:
+        x (torch.Tensor): The input the branches share.
+        branches (Sequence[BasicConv2d]): Branches that start with a 1x1
+            convolution of stride 1 and no padding reading ``x``.
+
+    Returns:
+        list[torch.Tensor] | None: Each branch's convolution output, or
+        None where the branches should run their own convolutions.
+
+    Example:
+        >>> import torch
+        >>> branches = [BasicConv2d(8, 4, 1), BasicConv2d(8, 6, 1)]
+        >>> x = torch.rand(2, 8, 5, 5)
+        >>> [tuple(y.shape) for y in merged_1x1_convolutions(x, branches)]
+        [(2, 4, 5, 5), (2, 6, 5, 5)]
+        >>> x = x.contiguous(memory_format=torch.channels_last)
+        >>> merged_1x1_convolutions(x, branches) is None
+        True
+    """
+    convs = [branch.conv for branch in branches]
+    if x.device.type != 'cpu' or not x.is_contiguous() or any(
+            conv.bias is not None or conv._forward_hooks
+            or conv._forward_pre_hooks or conv._backward_hooks
+            or conv._backward_pre_hooks for conv in convs):
+        return None
+    merged = F.conv2d(x, torch.cat([conv.weight for conv in convs]))
+    return list(merged.split([conv.out_channels for conv in convs], dim=1))
 
 
 class _PoolingBranchBlock(nn.Module):
-    """A Mixed block whose last branch is a 3x3 average pool, then the
-    ``branch_pool`` convolution."""
+    """A Mixed block of four branches on its input: ``branch1x1``, two
+    deeper branches that start with a 1x1 convolution (named by
+    ``deeper_branches``), and ``branch_pool``, a 3x3 average pool then a
+    1x1 convolution."""
+
+    deeper_branches: Tuple[str, str]
 
     def __init__(self, count_include_pad: bool) -> None:
         super().__init__()
         self.count_include_pad = count_include_pad
+
+    def input_branches(self, x: torch.Tensor) -> List[torch.Tensor]:
+        """``branch1x1(x)``, the first convolution of each deeper branch
+        on ``x`` (normalised), and ``pool_branch(x)``, with the four 1x1
+        convolutions merged where :func:`merged_1x1_convolutions` says."""
+        branches = [self.branch1x1] + [
+            getattr(self, name) for name in self.deeper_branches
+        ] + [self.branch_pool]
+        convolved = merged_1x1_convolutions(x, branches)
+        if convolved is None:
+            return [branch(x) for branch in branches[:-1]] + [
+                self.pool_branch(x)]
+        *first, pool_input = convolved
+        return [branch.normalize(y) for branch, y in zip(branches, first)] \
+            + [self.branch_pool.normalize(self.pool(pool_input))]
+
+    def pool(self, x: torch.Tensor) -> torch.Tensor:
+        """The pooling branch's 3x3 average pool."""
+        return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1,
+                            count_include_pad=self.count_include_pad)
 
     def pool_branch(self, x: torch.Tensor) -> torch.Tensor:
         """``branch_pool(avg_pool(x))``, computed as ``avg_pool`` of the
@@ -116,17 +192,12 @@ class _PoolingBranchBlock(nn.Module):
         """
         branch = self.branch_pool
         conv = branch.conv
-
-        def pool(mixed: torch.Tensor) -> torch.Tensor:
-            return F.avg_pool2d(mixed, kernel_size=3, stride=1, padding=1,
-                                count_include_pad=self.count_include_pad)
-
         if conv.bias is None:
-            pooled = pool(conv(x))  # the module, so its hooks still run
+            pooled = self.pool(conv(x))  # the module, so its hooks still run
         else:
-            pooled = pool(F.conv2d(x, conv.weight)) + conv.bias.view(
+            pooled = self.pool(F.conv2d(x, conv.weight)) + conv.bias.view(
                 1, -1, 1, 1)
-        return F.relu(branch.bn(pooled), inplace=True)
+        return branch.normalize(pooled)
 
 
 class InceptionA(_PoolingBranchBlock):
@@ -141,6 +212,8 @@ class InceptionA(_PoolingBranchBlock):
             zero padding at borders (PyTorch) or not (TensorFlow's "same"
             pooling, for converted TF weights). Defaults to True.
     """
+
+    deeper_branches = ('branch5x5_1', 'branch3x3dbl_1')
 
     def __init__(self,
                  in_channels: int,
@@ -158,12 +231,11 @@ class InceptionA(_PoolingBranchBlock):
         self.branch_pool = conv(in_channels, pool_features, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        branch5x5 = self.branch5x5_2(self.branch5x5_1(x))
-        branch3x3dbl = self.branch3x3dbl_3(
-            self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
-        return torch.cat(
-            [self.branch1x1(x), branch5x5, branch3x3dbl, self.pool_branch(x)],
-            1)
+        branch1x1, branch5x5, branch3x3dbl, branch_pool = \
+            self.input_branches(x)
+        branch5x5 = self.branch5x5_2(branch5x5)
+        branch3x3dbl = self.branch3x3dbl_3(self.branch3x3dbl_2(branch3x3dbl))
+        return torch.cat([branch1x1, branch5x5, branch3x3dbl, branch_pool], 1)
 
 
 class _GridReductionBlock(nn.Module):
@@ -210,6 +282,8 @@ class InceptionC(_PoolingBranchBlock):
             :class:`InceptionA`.
     """
 
+    deeper_branches = ('branch7x7_1', 'branch7x7dbl_1')
+
     def __init__(self,
                  in_channels: int,
                  channels_7x7: int,
@@ -230,13 +304,12 @@ class InceptionC(_PoolingBranchBlock):
         self.branch_pool = conv(in_channels, 192, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        branch7x7 = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))
-        branch7x7dbl = x
-        for i in range(1, 6):
+        branch1x1, branch7x7, branch7x7dbl, branch_pool = \
+            self.input_branches(x)
+        branch7x7 = self.branch7x7_3(self.branch7x7_2(branch7x7))
+        for i in range(2, 6):
             branch7x7dbl = getattr(self, f'branch7x7dbl_{i}')(branch7x7dbl)
-        return torch.cat(
-            [self.branch1x1(x), branch7x7, branch7x7dbl, self.pool_branch(x)],
-            1)
+        return torch.cat([branch1x1, branch7x7, branch7x7dbl, branch_pool], 1)
 
 
 class InceptionD(_GridReductionBlock):
@@ -259,9 +332,13 @@ class InceptionD(_GridReductionBlock):
         self.branch7x7x3_4 = conv(192, 192, 3, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        branch3x3 = self.branch3x3_2(self.branch3x3_1(x))
-        branch7x7x3 = x
-        for i in range(1, 5):
+        first = [self.branch3x3_1, self.branch7x7x3_1]
+        convolved = merged_1x1_convolutions(x, first)
+        branch3x3, branch7x7x3 = (
+            [branch(x) for branch in first] if convolved is None else
+            [branch.normalize(y) for branch, y in zip(first, convolved)])
+        branch3x3 = self.branch3x3_2(branch3x3)
+        for i in range(2, 5):
             branch7x7x3 = getattr(self, f'branch7x7x3_{i}')(branch7x7x3)
         return self.with_pool_branch(x, [branch3x3, branch7x7x3])
 
@@ -274,6 +351,8 @@ class InceptionE(_PoolingBranchBlock):
         norm_cfg (dict), count_include_pad (bool): As in
             :class:`InceptionA`.
     """
+
+    deeper_branches = ('branch3x3_1', 'branch3x3dbl_1')
 
     def __init__(self,
                  in_channels: int,
@@ -292,18 +371,17 @@ class InceptionE(_PoolingBranchBlock):
         self.branch_pool = conv(in_channels, 192, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        branch3x3 = self.branch3x3_1(x)
+        branch1x1, branch3x3, branch3x3dbl, branch_pool = \
+            self.input_branches(x)
         branch3x3 = torch.cat(
             [self.branch3x3_2a(branch3x3),
              self.branch3x3_2b(branch3x3)], 1)
-        branch3x3dbl = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
+        branch3x3dbl = self.branch3x3dbl_2(branch3x3dbl)
         branch3x3dbl = torch.cat([
             self.branch3x3dbl_3a(branch3x3dbl),
             self.branch3x3dbl_3b(branch3x3dbl)
         ], 1)
-        return torch.cat(
-            [self.branch1x1(x), branch3x3, branch3x3dbl, self.pool_branch(x)],
-            1)
+        return torch.cat([branch1x1, branch3x3, branch3x3dbl, branch_pool], 1)
 
 
 @MODELS.register_module()
