@@ -109,9 +109,10 @@ def merged_1x1_convolutions(
     weights and input as the separate ones, so only rounding differs. On a
     CPU in NCHW it pays: oneDNN converts a convolution's input to its
     blocked layout at every call, forward and backward, and one larger
-    matrix product runs faster than three or four small ones; a Mixed_5b
-    forward and backward at batch 16 takes about 60% of the separate
-    calls' time (docs/benchmark.md). In channels-last there is no
+    matrix product runs faster than three or four small ones: the forward
+    and backward of Mixed_5b, 6b and 7a at batch 16 take 0.80-0.94x the
+    separate calls' time, Mixed_7b's (8x8) about the same
+    (docs/benchmark.md). In channels-last there is no
     conversion and the normalisation of the strided slices costs more
     than the merge saves, and on a GPU it is unmeasured, so both keep the
     separate calls, as do convolutions with a bias (folded BatchNorm) or
