@@ -300,8 +300,8 @@ def test_merged_1x1_convolutions_compute_the_separate_branches(name):
 
 def test_1x1_convolutions_stay_apart_where_merging_does_not_pay():
     """Channels-last input, a bias (folded BatchNorm) or a hook on one of
-    the convolutions keep every convolution a call of its own, and the
-    hook runs."""
+    the convolutions or branches keep every convolution a call of its own,
+    and the hook runs."""
     build, convs, _ = MERGING_BLOCKS['InceptionA']
     x = torch.randn(2, 6, 9, 9)
     block = build().eval()
@@ -312,6 +312,9 @@ def test_1x1_convolutions_stay_apart_where_merging_does_not_pay():
         lambda module, args, output: seen.append(output.shape))
     assert _convolutions(block, x) == convs
     assert seen == [torch.Size([2, 48, 9, 9])]
+    hooked = build().eval()  # on the branch, not its convolution
+    hooked.branch_pool.register_forward_pre_hook(lambda *args: None)
+    assert _convolutions(hooked, x) == convs
     biased = build().eval()
     biased.branch1x1.conv.bias = torch.nn.Parameter(torch.zeros(64))
     assert _convolutions(biased, x) == convs

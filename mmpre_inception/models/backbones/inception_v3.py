@@ -20,6 +20,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpre_inception.checkpoint import (CheckpointError, check_state_dict_fits,
                                         read_weights)
+from mmpre_inception.engine.private_apis import has_hooks
 from mmpre_inception.registry import MODELS
 
 # Smallest input side for which every stage still has a non-empty output.
@@ -115,8 +116,9 @@ def merged_1x1_convolutions(
     (docs/benchmark.md). In channels-last there is no
     conversion and the normalisation of the strided slices costs more
     than the merge saves, and on a GPU it is unmeasured, so both keep the
-    separate calls, as do convolutions with a bias (folded BatchNorm) or
-    with hooks (which a merged call would not run).
+    separate calls, as do convolutions with a bias (folded BatchNorm) and
+    branches with hooks on them or their convolution (which a merged call
+    would not run).
 
     Args:
         x (torch.Tensor): The input the branches share.
@@ -139,9 +141,8 @@ def merged_1x1_convolutions(
     """
     convs = [branch.conv for branch in branches]
     if x.device.type != 'cpu' or not x.is_contiguous() or any(
-            conv.bias is not None or conv._forward_hooks
-            or conv._forward_pre_hooks or conv._backward_hooks
-            or conv._backward_pre_hooks for conv in convs):
+            conv.bias is not None for conv in convs) or any(
+                has_hooks(module) for module in [*branches, *convs]):
         return None
     merged = F.conv2d(x, torch.cat([conv.weight for conv in convs]))
     return list(merged.split([conv.out_channels for conv in convs], dim=1))
