@@ -1,4 +1,5 @@
 import copy
+from functools import partial
 
 import pytest
 import torch
@@ -7,8 +8,8 @@ from helpers.numerics import (assert_within_rounding, calibrate,
                               float64_copy)
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmpre_inception.models import InceptionV3, InceptionV3Head
 from mmpre_inception.analysis.training_step import AtenCallCounter
+from mmpre_inception.models import InceptionV3, InceptionV3Head
 from mmpre_inception.models.backbones.inception_v3 import (BasicConv2d,
                                                            InceptionA,
                                                            InceptionC,
@@ -212,6 +213,31 @@ def test_options_reach_every_block_through_constructors():
             if isinstance(m, BasicConv2d)} == {'SyncBatchNorm'}
 
 
+def assert_same_forward_and_backward(run, reference_run, x, module,
+                                     reference_module):
+    """``run(x)`` gives ``reference_run(x)`` (float64, so within 1e-12 where
+    the two differ only by rounding), and one backward pass through each
+    gives the same gradient of ``x``, the same gradients of ``module``'s
+    parameters as of ``reference_module``'s, and the same buffers
+    (BatchNorm statistics)."""
+    close = partial(torch.testing.assert_close, rtol=1e-12, atol=1e-12)
+    x = x.detach().requires_grad_(True)
+    expected = reference_run(x)
+    weights = torch.randn_like(expected)
+    (expected * weights).sum().backward()
+    x_grad, x.grad = x.grad, None
+    got = run(x)
+    close(got, expected)
+    (got * weights).sum().backward()
+    close(x.grad, x_grad)
+    for (name, ours), theirs in zip(module.named_parameters(),
+                                    reference_module.parameters()):
+        close(ours.grad, theirs.grad, msg=name)
+    for (name, ours), theirs in zip(module.named_buffers(),
+                                    reference_module.buffers()):
+        close(ours, theirs, msg=name)
+
+
 @pytest.mark.parametrize('count_include_pad', [True, False])
 @pytest.mark.parametrize('folded', [False, True])
 def test_pool_branch_is_the_paper_s_pool_then_convolution(
@@ -226,25 +252,13 @@ def test_pool_branch_is_the_paper_s_pool_then_convolution(
     branch = block.branch_pool
     if folded:
         branch.conv.bias = torch.nn.Parameter(torch.randn(4).double())
-    x = torch.randn(3, 6, 5, 7, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(3, 6, 5, 7, dtype=torch.float64)
     reference = copy.deepcopy(branch)
-    expected = reference(torch.nn.functional.avg_pool2d(
-        x, 3, stride=1, padding=1, count_include_pad=count_include_pad))
-    got = block.pool_branch(x)
-    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
-    weights = torch.randn_like(got)
-    (expected * weights).sum().backward()
-    x_grad, x.grad = x.grad, None
-    (got * weights).sum().backward()
-    torch.testing.assert_close(x.grad, x_grad, rtol=1e-12, atol=1e-12)
-    for (name, ours), theirs in zip(branch.named_parameters(),
-                                    reference.parameters()):
-        torch.testing.assert_close(ours.grad, theirs.grad, rtol=1e-12,
-                                   atol=1e-12, msg=name)
-    torch.testing.assert_close(branch.bn.running_mean,
-                               reference.bn.running_mean)
-    torch.testing.assert_close(branch.bn.running_var,
-                               reference.bn.running_var)
+    assert_same_forward_and_backward(
+        block.pool_branch,
+        lambda x: reference(torch.nn.functional.avg_pool2d(
+            x, 3, stride=1, padding=1, count_include_pad=count_include_pad)),
+        x, branch, reference)
 
 
 # Each block's convolutions, and how many of them read the block's input
@@ -279,23 +293,7 @@ def test_merged_1x1_convolutions_compute_the_separate_branches(name):
     x = torch.randn(3, 6, 9, 11, dtype=torch.float64)
     assert _convolutions(block, x) == convs - merged + 1
     assert _convolutions(separate, x) == convs
-    x.requires_grad_(True)
-    expected = separate(x)
-    weights = torch.randn_like(expected)
-    (expected * weights).sum().backward()
-    x_grad, x.grad = x.grad, None
-    got = block(x)
-    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
-    (got * weights).sum().backward()
-    torch.testing.assert_close(x.grad, x_grad, rtol=1e-12, atol=1e-12)
-    for (key, ours), theirs in zip(block.named_parameters(),
-                                   separate.parameters()):
-        torch.testing.assert_close(ours.grad, theirs.grad, rtol=1e-12,
-                                   atol=1e-12, msg=key)
-    for (key, ours), theirs in zip(block.named_buffers(),
-                                   separate.buffers()):
-        torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12,
-                                   msg=key)
+    assert_same_forward_and_backward(block, separate, x, block, separate)
 
 
 def test_1x1_convolutions_stay_apart_where_merging_does_not_pay():
