@@ -21,23 +21,27 @@ pytestmark = pytest.mark.slow
 MMPRETRAIN_TOOLS = osp.join(osp.dirname(mmpretrain.__file__), '.mim',
                             'tools')
 IMAGES = 8
+MMPRETRAIN_CONFIG = osp.join(osp.dirname(mmpretrain.__file__), '.mim',
+                             'configs', 'inception_v3',
+                             'inception-v3_8xb32_in1k.py')
 
 
-def evaluate(tool, checkpoint, shapes_root, work_dir, *options):
+def evaluate(tool, checkpoint, shapes_root, work_dir, *options,
+             config=MAIN_CONFIG):
     """``tool`` in this process: ours through its ``main(argv)``,
     mmpretrain's as ``__main__`` with ``sys.argv`` (the command line's code
     after the interpreter's start-up)."""
     out = osp.join(work_dir, 'preds.pkl')
     run = call_tool if tool.startswith('tools/') else call_script
     result = run(
-        tool, MAIN_CONFIG, checkpoint, '--work-dir', work_dir, '--out', out,
+        tool, config, checkpoint, '--work-dir', work_dir, '--out', out,
         '--cfg-options', f'test_dataloader.dataset.data_root={shapes_root}',
         f'test_dataloader.dataset.indices={IMAGES}',
         'test_dataloader.batch_size=4', *options)
     assert result.returncode == 0, result.stderr[-3000:]
     with open(out, 'rb') as f:
         predictions = pickle.load(f)
-    saved_config = osp.join(work_dir, 'inception_v3_8xb32_in1k.py')
+    saved_config = osp.join(work_dir, osp.basename(config))
     return predictions, result.stdout + result.stderr, saved_config
 
 
@@ -70,6 +74,28 @@ def test_mmpretrains_test_tool_gives_our_predictions(
     # Both saved configs record what was evaluated.
     for path in (saved_config, our_saved_config):
         assert Config.fromfile(path).load_from == checkpoint
+
+
+def test_exact_mode_gives_mmpretrains_own_scores_bit_for_bit(
+        mmpretrain_checkpoint, shapes_root, tmp_path):
+    """``tools/test.py --nchw --no-fold-bn`` on our config computes what
+    mmpretrain's own tools/test.py computes on its own config and model
+    (the monolithic InceptionV3), the same operations in the same order:
+    the same scores, bit for bit."""
+    _, checkpoint = mmpretrain_checkpoint
+    options = ['test_dataloader.num_workers=0']
+    expected, _, _ = evaluate(
+        osp.join(MMPRETRAIN_TOOLS, 'test.py'), checkpoint, shapes_root,
+        str(tmp_path / 'theirs'), *options,
+        'test_dataloader.persistent_workers=False',
+        config=MMPRETRAIN_CONFIG)
+    got, _, _ = evaluate('tools/test.py', checkpoint, shapes_root,
+                         str(tmp_path / 'ours'), *options, '--nchw',
+                         '--no-fold-bn')
+    assert len(got) == len(expected) == IMAGES
+    for ours_, theirs in zip(got, expected):
+        assert ours_['img_path'] == theirs['img_path']
+        assert torch.equal(ours_['pred_score'], theirs['pred_score'])
 
 
 def test_mmpretrains_inferencer_gives_our_scores(one_epoch_run, shapes_root,

@@ -8,7 +8,6 @@ the signature used here, instead of failing a user's run.
 from typing import Optional
 
 import torch.distributed as dist
-import torch.nn.modules.module as torch_module
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import MMLogger
 from mmengine.runner import BaseLoop
@@ -39,23 +38,6 @@ def load_checkpoint_to_model(model, checkpoint: dict, strict: bool = False,
     the file its own way first."""
     return _load_checkpoint_to_model(model, checkpoint, strict,
                                      revise_keys=revise_keys or [])
-
-
-def has_hooks(module: torch_module.Module) -> bool:
-    """Whether calling ``module`` would run a hook: forward, forward-pre
-    or backward hooks registered on it or on every module
-    (``register_module_forward_hook`` ...). A model that computes a
-    module's work without calling it (the merged 1x1 convolutions of the
-    Inception blocks) calls it instead where a hook would see the
-    difference; torch exposes the hooks only as private dicts."""
-    return any(
-        bool(hooks) for hooks in (
-            module._forward_hooks, module._forward_pre_hooks,
-            module._backward_hooks, module._backward_pre_hooks,
-            torch_module._global_forward_hooks,
-            torch_module._global_forward_pre_hooks,
-            torch_module._global_backward_hooks,
-            torch_module._global_backward_pre_hooks))
 
 
 def is_training(runner) -> bool:

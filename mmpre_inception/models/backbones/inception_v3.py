@@ -20,7 +20,6 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmpre_inception.checkpoint import (CheckpointError, check_state_dict_fits,
                                         read_weights)
-from mmpre_inception.engine.private_apis import has_hooks
 from mmpre_inception.registry import MODELS
 
 # Smallest input side for which every stage still has a non-empty output.
@@ -92,117 +91,28 @@ class BasicConv2d(nn.Module):
         self.bn = build_norm(norm_cfg, out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.normalize(self.conv(x))
-
-    def normalize(self, convolved: torch.Tensor) -> torch.Tensor:
-        """The normalisation and ReLU that follow the convolution."""
-        return F.relu(self.bn(convolved), inplace=True)
+        x = self.conv(x)
+        x = self.bn(x)
+        return F.relu(x, inplace=True)
 
 
-def merged_1x1_convolutions(
-        x: torch.Tensor,
-        branches: Sequence[BasicConv2d]) -> Optional[List[torch.Tensor]]:
-    """Run the bias-free 1x1 convolutions of ``branches``, which all read
-    ``x``, as one convolution with their weights stacked, and split its
-    output back per branch (before each branch's own normalisation).
-
-    The stacked convolution computes each output channel from the same
-    weights and input as the separate ones, so only rounding differs. On a
-    CPU in NCHW it pays: oneDNN converts a convolution's input to its
-    blocked layout at every call, forward and backward, and one larger
-    matrix product runs faster than three or four small ones: the forward
-    and backward of Mixed_5b, 6b and 7a at batch 16 take 0.80-0.94x the
-    separate calls' time, Mixed_7b's (8x8) about the same
-    (docs/benchmark.md). In channels-last there is no
-    conversion and the normalisation of the strided slices costs more
-    than the merge saves, and on a GPU it is unmeasured, so both keep the
-    separate calls, as do convolutions with a bias (folded BatchNorm) and
-    branches with hooks on them or their convolution (which a merged call
-    would not run).
+def average_pool_3x3(x: torch.Tensor,
+                     count_include_pad: bool) -> torch.Tensor:
+    """The pooling branches' 3x3 average pool of stride 1, size-preserving.
 
     Args:
-        x (torch.Tensor): The input the branches share.
-        branches (Sequence[BasicConv2d]): Branches that start with a 1x1
-            convolution of stride 1 and no padding reading ``x``.
+        x (torch.Tensor): A Mixed block's input.
+        count_include_pad (bool): Count the zero padding at borders
+            (PyTorch's models) or not (TensorFlow's "same" pooling).
 
     Returns:
-        list[torch.Tensor] | None: Each branch's convolution output, or
-        None where the branches should run their own convolutions.
-
-    Example:
-        >>> import torch
-        >>> branches = [BasicConv2d(8, 4, 1), BasicConv2d(8, 6, 1)]
-        >>> x = torch.rand(2, 8, 5, 5)
-        >>> [tuple(y.shape) for y in merged_1x1_convolutions(x, branches)]
-        [(2, 4, 5, 5), (2, 6, 5, 5)]
-        >>> x = x.contiguous(memory_format=torch.channels_last)
-        >>> merged_1x1_convolutions(x, branches) is None
-        True
+        torch.Tensor: The pooled map, the shape of ``x``.
     """
-    convs = [branch.conv for branch in branches]
-    if x.device.type != 'cpu' or not x.is_contiguous() or any(
-            conv.bias is not None for conv in convs) or any(
-                has_hooks(module) for module in [*branches, *convs]):
-        return None
-    merged = F.conv2d(x, torch.cat([conv.weight for conv in convs]))
-    return list(merged.split([conv.out_channels for conv in convs], dim=1))
+    return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1,
+                        count_include_pad=count_include_pad)
 
 
-class _PoolingBranchBlock(nn.Module):
-    """A Mixed block of four branches on its input: ``branch1x1``, two
-    deeper branches that start with a 1x1 convolution (named by
-    ``deeper_branches``), and ``branch_pool``, a 3x3 average pool then a
-    1x1 convolution."""
-
-    deeper_branches: Tuple[str, str]
-
-    def __init__(self, count_include_pad: bool) -> None:
-        super().__init__()
-        self.count_include_pad = count_include_pad
-
-    def input_branches(self, x: torch.Tensor) -> List[torch.Tensor]:
-        """``branch1x1(x)``, the first convolution of each deeper branch
-        on ``x`` (normalised), and ``pool_branch(x)``, with the four 1x1
-        convolutions merged where :func:`merged_1x1_convolutions` says."""
-        branches = [self.branch1x1] + [
-            getattr(self, name) for name in self.deeper_branches
-        ] + [self.branch_pool]
-        convolved = merged_1x1_convolutions(x, branches)
-        if convolved is None:
-            return [branch(x) for branch in branches[:-1]] + [
-                self.pool_branch(x)]
-        *first, pool_input = convolved
-        return [branch.normalize(y) for branch, y in zip(branches, first)] \
-            + [self.branch_pool.normalize(self.pool(pool_input))]
-
-    def pool(self, x: torch.Tensor) -> torch.Tensor:
-        """The pooling branch's 3x3 average pool."""
-        return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1,
-                            count_include_pad=self.count_include_pad)
-
-    def pool_branch(self, x: torch.Tensor) -> torch.Tensor:
-        """``branch_pool(avg_pool(x))``, computed as ``avg_pool`` of the
-        1x1 convolution's output.
-
-        The two are linear and commute: the convolution mixes channels at
-        each position, the pool mixes positions within each channel, and a
-        zero of the padding maps to zero. Pooling the branch's 32-192
-        channels instead of the block's 192-2048 makes the pools (7% of the
-        network's CPU forward and backward in NCHW, docs/benchmark.md)
-        4-10x cheaper. A bias (BatchNorm folded into the convolution) is
-        added after the pool, where the original order puts it.
-        """
-        branch = self.branch_pool
-        conv = branch.conv
-        if conv.bias is None:
-            pooled = self.pool(conv(x))  # the module, so its hooks still run
-        else:
-            pooled = self.pool(F.conv2d(x, conv.weight)) + conv.bias.view(
-                1, -1, 1, 1)
-        return branch.normalize(pooled)
-
-
-class InceptionA(_PoolingBranchBlock):
+class InceptionA(nn.Module):
     """Mixed_5b/5c/5d: 1x1, 5x5, double 3x3 and pooling branches (35x35).
 
     Args:
@@ -215,15 +125,14 @@ class InceptionA(_PoolingBranchBlock):
             pooling, for converted TF weights). Defaults to True.
     """
 
-    deeper_branches = ('branch5x5_1', 'branch3x3dbl_1')
-
     def __init__(self,
                  in_channels: int,
                  pool_features: int,
                  norm_cfg: dict = DEFAULT_NORM_CFG,
                  count_include_pad: bool = True) -> None:
-        super().__init__(count_include_pad)
+        super().__init__()
         conv = partial(BasicConv2d, norm_cfg=norm_cfg)
+        self.count_include_pad = count_include_pad
         self.branch1x1 = conv(in_channels, 64, 1)
         self.branch5x5_1 = conv(in_channels, 48, 1)
         self.branch5x5_2 = conv(48, 64, 5, padding=2)
@@ -233,24 +142,21 @@ class InceptionA(_PoolingBranchBlock):
         self.branch_pool = conv(in_channels, pool_features, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        branch1x1, branch5x5, branch3x3dbl, branch_pool = \
-            self.input_branches(x)
+        branch1x1 = self.branch1x1(x)
+
+        branch5x5 = self.branch5x5_1(x)
         branch5x5 = self.branch5x5_2(branch5x5)
-        branch3x3dbl = self.branch3x3dbl_3(self.branch3x3dbl_2(branch3x3dbl))
+
+        branch3x3dbl = self.branch3x3dbl_1(x)
+        branch3x3dbl = self.branch3x3dbl_2(branch3x3dbl)
+        branch3x3dbl = self.branch3x3dbl_3(branch3x3dbl)
+
+        branch_pool = average_pool_3x3(x, self.count_include_pad)
+        branch_pool = self.branch_pool(branch_pool)
         return torch.cat([branch1x1, branch5x5, branch3x3dbl, branch_pool], 1)
 
 
-class _GridReductionBlock(nn.Module):
-    """A Mixed block that halves the grid: branches of stride 2 beside a
-    3x3 max pool of stride 2."""
-
-    def with_pool_branch(self, x: torch.Tensor,
-                         branches: List[torch.Tensor]) -> torch.Tensor:
-        pooled = F.max_pool2d(x, kernel_size=3, stride=2)
-        return torch.cat(branches + [pooled], 1)
-
-
-class InceptionB(_GridReductionBlock):
+class InceptionB(nn.Module):
     """Mixed_6a: grid reduction 35x35 -> 17x17.
 
     Args:
@@ -269,12 +175,17 @@ class InceptionB(_GridReductionBlock):
         self.branch3x3dbl_3 = conv(96, 96, 3, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        branch3x3dbl = self.branch3x3dbl_3(
-            self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
-        return self.with_pool_branch(x, [self.branch3x3(x), branch3x3dbl])
+        branch3x3 = self.branch3x3(x)
+
+        branch3x3dbl = self.branch3x3dbl_1(x)
+        branch3x3dbl = self.branch3x3dbl_2(branch3x3dbl)
+        branch3x3dbl = self.branch3x3dbl_3(branch3x3dbl)
+
+        branch_pool = F.max_pool2d(x, kernel_size=3, stride=2)
+        return torch.cat([branch3x3, branch3x3dbl, branch_pool], 1)
 
 
-class InceptionC(_PoolingBranchBlock):
+class InceptionC(nn.Module):
     """Mixed_6b..6e: factorised 7x7 convolutions (17x17).
 
     Args:
@@ -284,16 +195,15 @@ class InceptionC(_PoolingBranchBlock):
             :class:`InceptionA`.
     """
 
-    deeper_branches = ('branch7x7_1', 'branch7x7dbl_1')
-
     def __init__(self,
                  in_channels: int,
                  channels_7x7: int,
                  norm_cfg: dict = DEFAULT_NORM_CFG,
                  count_include_pad: bool = True) -> None:
-        super().__init__(count_include_pad)
+        super().__init__()
         conv = partial(BasicConv2d, norm_cfg=norm_cfg)
         c7 = channels_7x7
+        self.count_include_pad = count_include_pad
         self.branch1x1 = conv(in_channels, 192, 1)
         self.branch7x7_1 = conv(in_channels, c7, 1)
         self.branch7x7_2 = conv(c7, c7, (1, 7), padding=(0, 3))
@@ -306,15 +216,24 @@ class InceptionC(_PoolingBranchBlock):
         self.branch_pool = conv(in_channels, 192, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        branch1x1, branch7x7, branch7x7dbl, branch_pool = \
-            self.input_branches(x)
-        branch7x7 = self.branch7x7_3(self.branch7x7_2(branch7x7))
-        for i in range(2, 6):
-            branch7x7dbl = getattr(self, f'branch7x7dbl_{i}')(branch7x7dbl)
+        branch1x1 = self.branch1x1(x)
+
+        branch7x7 = self.branch7x7_1(x)
+        branch7x7 = self.branch7x7_2(branch7x7)
+        branch7x7 = self.branch7x7_3(branch7x7)
+
+        branch7x7dbl = self.branch7x7dbl_1(x)
+        branch7x7dbl = self.branch7x7dbl_2(branch7x7dbl)
+        branch7x7dbl = self.branch7x7dbl_3(branch7x7dbl)
+        branch7x7dbl = self.branch7x7dbl_4(branch7x7dbl)
+        branch7x7dbl = self.branch7x7dbl_5(branch7x7dbl)
+
+        branch_pool = average_pool_3x3(x, self.count_include_pad)
+        branch_pool = self.branch_pool(branch_pool)
         return torch.cat([branch1x1, branch7x7, branch7x7dbl, branch_pool], 1)
 
 
-class InceptionD(_GridReductionBlock):
+class InceptionD(nn.Module):
     """Mixed_7a: grid reduction 17x17 -> 8x8.
 
     Args:
@@ -334,18 +253,19 @@ class InceptionD(_GridReductionBlock):
         self.branch7x7x3_4 = conv(192, 192, 3, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        first = [self.branch3x3_1, self.branch7x7x3_1]
-        convolved = merged_1x1_convolutions(x, first)
-        branch3x3, branch7x7x3 = (
-            [branch(x) for branch in first] if convolved is None else
-            [branch.normalize(y) for branch, y in zip(first, convolved)])
+        branch3x3 = self.branch3x3_1(x)
         branch3x3 = self.branch3x3_2(branch3x3)
-        for i in range(2, 5):
-            branch7x7x3 = getattr(self, f'branch7x7x3_{i}')(branch7x7x3)
-        return self.with_pool_branch(x, [branch3x3, branch7x7x3])
+
+        branch7x7x3 = self.branch7x7x3_1(x)
+        branch7x7x3 = self.branch7x7x3_2(branch7x7x3)
+        branch7x7x3 = self.branch7x7x3_3(branch7x7x3)
+        branch7x7x3 = self.branch7x7x3_4(branch7x7x3)
+
+        branch_pool = F.max_pool2d(x, kernel_size=3, stride=2)
+        return torch.cat([branch3x3, branch7x7x3, branch_pool], 1)
 
 
-class InceptionE(_PoolingBranchBlock):
+class InceptionE(nn.Module):
     """Mixed_7b/7c: expanded filter banks with split 1x3 / 3x1 (8x8).
 
     Args:
@@ -354,14 +274,13 @@ class InceptionE(_PoolingBranchBlock):
             :class:`InceptionA`.
     """
 
-    deeper_branches = ('branch3x3_1', 'branch3x3dbl_1')
-
     def __init__(self,
                  in_channels: int,
                  norm_cfg: dict = DEFAULT_NORM_CFG,
                  count_include_pad: bool = True) -> None:
-        super().__init__(count_include_pad)
+        super().__init__()
         conv = partial(BasicConv2d, norm_cfg=norm_cfg)
+        self.count_include_pad = count_include_pad
         self.branch1x1 = conv(in_channels, 320, 1)
         self.branch3x3_1 = conv(in_channels, 384, 1)
         self.branch3x3_2a = conv(384, 384, (1, 3), padding=(0, 1))
@@ -373,16 +292,23 @@ class InceptionE(_PoolingBranchBlock):
         self.branch_pool = conv(in_channels, 192, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        branch1x1, branch3x3, branch3x3dbl, branch_pool = \
-            self.input_branches(x)
-        branch3x3 = torch.cat(
-            [self.branch3x3_2a(branch3x3),
-             self.branch3x3_2b(branch3x3)], 1)
+        branch1x1 = self.branch1x1(x)
+
+        branch3x3 = self.branch3x3_1(x)
+        branch3x3 = torch.cat([
+            self.branch3x3_2a(branch3x3),
+            self.branch3x3_2b(branch3x3),
+        ], 1)
+
+        branch3x3dbl = self.branch3x3dbl_1(x)
         branch3x3dbl = self.branch3x3dbl_2(branch3x3dbl)
         branch3x3dbl = torch.cat([
             self.branch3x3dbl_3a(branch3x3dbl),
-            self.branch3x3dbl_3b(branch3x3dbl)
+            self.branch3x3dbl_3b(branch3x3dbl),
         ], 1)
+
+        branch_pool = average_pool_3x3(x, self.count_include_pad)
+        branch_pool = self.branch_pool(branch_pool)
         return torch.cat([branch1x1, branch3x3, branch3x3dbl, branch_pool], 1)
 
 
