@@ -6,11 +6,11 @@ import cv2
 import numpy as np
 import pytest
 from helpers.tools import TINY_CONFIG, call_tool
-from mmcv.transforms import LoadImageFromFile
+from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 from PIL import Image
 
 from mmpre_inception.datasets import (AnnotationError,
-                                      LoadImageFromFileChecked,
+                                      LoadImageFromFile,
                                       UnreadableImageError,
                                       check_annotation_file, read_image)
 from mmpre_inception.utils import ConfigError, load_config
@@ -66,7 +66,7 @@ def broken_images(tmp_path, odd_images):
 
 def test_awkward_images_load_as_three_channels_like_mmcv(odd_images):
     paths, rgb = odd_images
-    mmcv_loader = LoadImageFromFile()
+    mmcv_loader = MMCVLoadImageFromFile()
     for name, path in paths.items():
         image = read_image(path)
         assert image.shape == (48, 64, 3) and image.dtype == np.uint8, name
@@ -153,7 +153,7 @@ def test_pixel_budget_refuses_from_the_header(tmp_path, height, width,
     with pytest.raises(UnreadableImageError) as error:
         read_image(str(path))
     assert str(error.value).startswith(f'cannot read image {path}: {reason}')
-    assert LoadImageFromFileChecked(skip_unreadable=True)(
+    assert LoadImageFromFile(skip_unreadable=True)(
         dict(img_path=str(path))) is None
 
 
@@ -166,22 +166,22 @@ def test_pixel_budget_reads_png_and_other_headers(tmp_path):
                            'aspect ratio over the limit of 40'):
             read_image(str(path))
         # The limits are options of the loader.
-        loaded = LoadImageFromFileChecked(max_aspect_ratio=None)(
+        loaded = LoadImageFromFile(max_aspect_ratio=None)(
             dict(img_path=str(path)))
         assert loaded['img'].shape == (30, 3000, 3)
         with pytest.raises(UnreadableImageError, match='over the limit of '
                            '50,000'):
-            LoadImageFromFileChecked(max_pixels=50_000,
-                                     max_aspect_ratio=None)(
+            LoadImageFromFile(max_pixels=50_000,
+                              max_aspect_ratio=None)(
                 dict(img_path=str(path)))
 
 
 def test_skipping_loader_logs_and_drops(broken_images):
     path, _ = broken_images['truncated']
-    assert LoadImageFromFileChecked(skip_unreadable=True)(
+    assert LoadImageFromFile(skip_unreadable=True)(
         dict(img_path=path)) is None
     with pytest.raises(UnreadableImageError, match='truncated JPEG'):
-        LoadImageFromFileChecked()(dict(img_path=path))
+        LoadImageFromFile()(dict(img_path=path))
 
 
 @pytest.fixture

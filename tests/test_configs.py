@@ -6,7 +6,7 @@ import pytest
 from helpers.tools import MAIN_CONFIG, REPO
 from mmengine.config import Config
 
-from mmpre_inception.analysis import mmpretrain_inception_config_path
+from measure.mmpretrain_reference import mmpretrain_inception_config_path
 from mmpre_inception.utils import (ConfigError, auto_num_workers,
                                    check_config_runs_here, load_config)
 from mmpre_inception.utils.distributed import ranks_on_this_node
@@ -23,14 +23,13 @@ def test_evaluation_matches_mmpretrain():
     def type_name(value):
         # Ours names classes, theirs strings; mmpretrain 1.x renamed
         # PackClsInputs to PackInputs.
-        # Our LoadImageFromFileChecked decodes as mmcv's LoadImageFromFile
-        # does (tests/test_bad_input.py compares the pixels).
+        # Our LoadImageFromFile decodes as mmcv's does
+        # (tests/test_bad_input.py compares the pixels).
         name = value if isinstance(value, str) else value.__name__
         # Our data set by registry name (mmpretrain's ImageNet with an
         # exclude_file option).
         name = name.split('.')[-1]
-        return name.replace('PackClsInputs', 'PackInputs').replace(
-            'LoadImageFromFileChecked', 'LoadImageFromFile')
+        return name.replace('PackClsInputs', 'PackInputs')
 
     def steps(pipeline):
         return [{**step, 'type': type_name(step['type'])}

@@ -15,10 +15,10 @@ from helpers.tools import MAIN_CONFIG
 from mmengine.dataset import Compose
 from mmpretrain.datasets import CenterCrop, ResizeEdge
 
-from mmpre_inception.datasets import LoadImageFromFileChecked, render_image
+from mmpre_inception.datasets import LoadImageFromFile, render_image
 
 OPENCV_PIPELINE = Compose([
-    LoadImageFromFileChecked(),
+    LoadImageFromFile(),
     ResizeEdge(scale=342, edge='short'),
     CenterCrop(crop_size=299)
 ])
@@ -68,17 +68,19 @@ def test_exif_orientation_is_applied_as_opencv_does(tmp_path, orientation):
     and a GPU batch sends such a file to the CPU (nvJPEG ignores EXIF)."""
     from PIL import Image
 
-    from mmpre_inception.datasets.loading import exif_orientation
+    from mmpre_inception.datasets.loading import read_header
     image = render_image(1, 64, np.random.default_rng(0)).resize((600, 400))
     exif = Image.Exif()
     exif[0x0112] = orientation
     path = tmp_path / 'camera.JPEG'
     image.save(path, quality=90, exif=exif.tobytes())
     data = path.read_bytes()
-    assert exif_orientation(data) == orientation
+    assert read_header(data).orientation == orientation
+    assert read_header(data).decoded_size == (
+        (600, 400) if orientation >= 5 else (400, 600))
     plain = tmp_path / 'plain.JPEG'
     image.save(plain, quality=90)
-    assert exif_orientation(plain.read_bytes()) == 1
+    assert read_header(plain.read_bytes()).orientation == 1
     (cpu, cpu_pre), (device, device_pre) = pipelines('test_dataloader')
     assert torch.equal(run_batch(device, device_pre, [str(path)])['inputs'],
                        run_batch(cpu, cpu_pre, [str(path)])['inputs'])
@@ -277,7 +279,7 @@ def test_fallbacks_and_bad_files_give_what_the_cpu_path_gives(tmp_path):
     (tmp_path / 'text.JPEG').write_bytes(b'not an image at all')
     big = Image.new('L', (9000, 8000))
     big.save(tmp_path / 'big.JPEG', quality=10)
-    cpu_loader = LoadImageFromFileChecked()
+    cpu_loader = LoadImageFromFile()
     for name in ('truncated.JPEG', 'text.JPEG', 'big.JPEG'):
         path = str(tmp_path / name)
         with pytest.raises(UnreadableImageError) as cpu_error:

@@ -251,7 +251,7 @@ def test_keras_config_evaluates_as_tf_slim():
                                'inception_v3_keras_in1k.py'))
     steps = [step['type'].__name__
              for step in cfg.test_dataloader.dataset.pipeline]
-    assert steps == ['LoadImageFromFileChecked', 'CentralCropResize',
+    assert steps == ['LoadImageFromFile', 'CentralCropResize',
                      'PackInputs']
     assert cfg.test_dataloader.dataset.pipeline[1]['fraction'] == 0.875
     # (x / 255 - 0.5) * 2, as TF-slim scales the resized pixels

@@ -15,32 +15,6 @@ from helpers.tools import (MAIN_CONFIG, MIXUP_CONFIG, TINY_CONFIG,
 pytestmark = pytest.mark.slow
 
 
-def test_vis_scheduler_takes_mmpretrains_options(tmp_path):
-    # The guide's command, with ImageNet-1k's training set on 8 GPUs.
-    result = call_tool('tools/visualization/vis_scheduler.py', MAIN_CONFIG,
-                       '--dataset-size', '1281167', '--ngpus', '8',
-                       '--save-path', str(tmp_path / 'lr.png'),
-                       '--not-show', check=True)
-    # ceil(1281167 / 256) iterations per epoch, 100 epochs.
-    assert '500500 iterations (5005 per epoch)' in result.stdout
-    assert png_size(tmp_path / 'lr.png') == (1000, 600)
-    # The short options, one parameter, the window in inches.
-    call_tool('tools/visualization/vis_scheduler.py', MAIN_CONFIG, '-p',
-              'wd', '-d', '2560', '-n', '8', '-s', str(tmp_path / 'wd.png'),
-              '--window-size', '8*5', '--style', 'whitegrid', '--not-show',
-              check=True)
-    assert png_size(tmp_path / 'wd.png') == (800, 500)
-
-
-def test_vis_scheduler_without_a_save_path_says_so(tmp_path):
-    result = call_tool('tools/visualization/vis_scheduler.py', MAIN_CONFIG,
-                       '-d', '2560', '--not-show')
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        'error: give -s/--save-path PNG: this tool writes the picture and '
-        'opens no window')
-
-
 @pytest.mark.parametrize('mode,panels', [
     ('original', ['original']),
     ('transformed', ['Mixup/CutMix (batch)']),

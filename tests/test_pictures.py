@@ -86,57 +86,6 @@ def test_plot_curve_and_cal_train_time_errors_and_timing(run_log, tmp_path):
     assert f'average iter time: {mean:.4f} s/iter' in result.stdout
 
 
-# --- vis_scheduler.py ---
-
-
-def test_vis_scheduler_shows_the_paper_staircase(tmp_path):
-    out = tmp_path / 'lr.png'
-    result = call_tool('tools/visualization/vis_scheduler.py', MAIN_CONFIG,
-                       '--dataset-size', '2560', '--ngpus', '8', '--size',
-                       '700x500', '--save-path', str(out), check=True)
-    assert png_size(out) == (700, 500)
-    # 2560 images / (32 x 8) = 10 iterations per epoch, 100 epochs.
-    assert '1000 iterations (10 per epoch);' in result.stdout
-
-    from mmpre_inception.utils import load_config
-    from mmpre_inception.analysis import schedule as tool
-    schedule = tool.simulate(load_config(MAIN_CONFIG), epoch_length=10)
-    epochs = np.arange(1000) // 10
-    # The paper: 0.045, x0.94 every two epochs; RMSProp momentum 0.9.
-    np.testing.assert_allclose(schedule['lr'], 0.045 * 0.94**(epochs // 2),
-                               rtol=1e-12)
-    np.testing.assert_array_equal(schedule['momentum'], 0.9)
-    # --auto-scale-lr on one process: the rate for 32 instead of 256.
-    result = call_tool('tools/visualization/vis_scheduler.py', MAIN_CONFIG,
-                       '--dataset-size', '2560', '--auto-scale-lr', '--out',
-                       str(out), check=True)
-    assert 'learning rate 0.005625 first' in result.stdout
-    fig = tool.plot_schedule(schedule, 'epoch', '700x500')
-    lr_line, = fig.axes[0].lines
-    np.testing.assert_array_equal(lr_line.get_ydata(), schedule['lr'])
-    np.testing.assert_allclose(lr_line.get_xdata(), np.arange(1000) / 10)
-
-
-def test_vis_scheduler_follows_warmup_and_cosine():
-    """The Mixup/RandAugment recipe: 5 warm-up epochs converted to
-    iterations (LinearLR from 1e-3 x), then a cosine stepped per epoch
-    from epoch 5 to 300 down to 1e-5; AdamW's beta1 as the momentum."""
-    from mmpre_inception.utils import load_config
-    from mmpre_inception.analysis import schedule as tool
-    schedule = tool.simulate(load_config(MIXUP_CONFIG), epoch_length=4)
-    assert len(schedule['lr']) == 300 * 4
-    iters = np.arange(1200)
-    # mmengine's LinearLR reaches the full rate at its last step, end - 1
-    # (its total_iters is end - begin - 1): 19 steps up to iteration 19.
-    warmup = 5e-4 * (1e-3 + (1 - 1e-3) * iters[:20] / 19)
-    epochs = iters[20:] // 4
-    cosine = 1e-5 + (5e-4 - 1e-5) * (1 + np.cos(np.pi * (epochs - 5) /
-                                                295)) / 2
-    np.testing.assert_allclose(schedule['lr'],
-                               np.concatenate([warmup, cosine]), rtol=1e-9)
-    np.testing.assert_array_equal(schedule['momentum'], 0.9)
-
-
 # --- confusion_matrix.py ---
 
 
@@ -410,7 +359,6 @@ def test_vis_cam_without_grad_cam_says_what_to_install(monkeypatch):
     'tools/analysis_tools/analyze_logs.py',
     'tools/analysis_tools/confusion_matrix.py',
     'tools/analysis_tools/analyze_results.py',
-    'tools/visualization/vis_scheduler.py',
     'tools/visualization/browse_dataset.py',
     'tools/visualization/vis_cam.py',
 ])

@@ -164,7 +164,7 @@ def test_tpu_recipe_batchnorm_decay_and_tf_preprocessing():
         [127.5] * 3, [127.5] * 3)
     assert [step['type'].__name__ for step in
             cfg.test_dataloader.dataset.pipeline] == [
-                'LoadImageFromFileChecked', 'CentralCropResize', 'PackInputs']
+                'LoadImageFromFile', 'CentralCropResize', 'PackInputs']
     crop = cfg.train_dataloader.dataset.pipeline[1]
     assert crop['crop_ratio_range'] == (0.1, 1.0)
     cfg.model.backbone.norm_cfg.momentum = 0
@@ -299,7 +299,7 @@ def test_modern_recipe_schedule_and_augments():
     cfg = Config.fromfile(MIXUP_CONFIG)
     assert [step['type'].__name__ for step in
             cfg.train_dataloader.dataset.pipeline] == [
-                'LoadImageFromFileChecked', 'RandomResizedCrop', 'RandomFlip',
+                'LoadImageFromFile', 'RandomResizedCrop', 'RandomFlip',
                 'RandAugment', 'RandomErasing', 'PackInputs']
     model = build_model(cfg, num_classes=10)
     optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer

@@ -266,17 +266,6 @@ def test_eval_metric_names_what_it_cannot_use(evaluated, args, message):
     assert result.stderr.strip().startswith(message), result.stderr
 
 
-def test_print_config_shows_the_merged_options():
-    result = call_tool('tools/misc/print_config.py', TINY_CONFIG,
-                       '--cfg-options', 'train_dataloader.batch_size=3',
-                       check=True)
-    assert "batch_size=3" in result.stdout
-    assert 'InceptionClassifier' in result.stdout
-    result = call_tool('tools/misc/print_config.py', 'nope.py')
-    assert (result.returncode, result.stderr.strip()) == (
-        2, 'error: config file not found: nope.py')
-
-
 def test_verify_dataset_lists_each_broken_image_with_its_reason(
         shapes_root, tiny_options, tmp_path):
     import os

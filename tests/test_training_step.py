@@ -17,7 +17,7 @@ from mmengine.registry import DefaultScope
 from timm.optim import RMSpropTF as TimmRMSpropTF
 from torch import nn
 
-from mmpre_inception.analysis.training_step import measure_training
+from measure.training_step import measure_training
 from mmpre_inception.engine import MultiTensorEMA, RMSpropTF
 from mmpre_inception.registry import MODELS
 from mmpre_inception.utils import load_config

@@ -1,14 +1,4 @@
-"""What the analysis tools, the benchmark and the tests use, one module
-per tool (learning curves, schedules, pipeline steps, confusion matrices,
-galleries, class activation maps), a FLOP count, mmpretrain's own
-Inception V3 and tools as a reference, and pictures. Not needed to train
-or evaluate."""
-from .flops import count_flops, count_inference_flops
-from .mmpretrain_reference import (build_mmpretrain_classifier,
-                                   mmpretrain_inception_config_path,
-                                   mmpretrain_tool)
-
-__all__ = [
-    'count_flops', 'count_inference_flops', 'build_mmpretrain_classifier',
-    'mmpretrain_inception_config_path', 'mmpretrain_tool'
-]
+"""What the analysis tools draw, one module per tool where mmpretrain's
+own tool falls short (learning curves, pipeline steps, confusion
+matrices, failure galleries, class activation maps), and the figures they
+share. Not needed to train or evaluate."""

@@ -1,6 +1,13 @@
 """Reading the JSON training logs mmengine writes
 (``<work_dir>/<timestamp>/vis_data/<timestamp>.json``) and drawing their
-learning curves (``tools/analysis_tools/analyze_logs.py``)."""
+learning curves (``tools/analysis_tools/analyze_logs.py``).
+
+mmpretrain's ``analyze_logs.py plot_curve`` draws every key on one axis
+and places no validation key (``accuracy/top1`` comes out empty on our
+logs), so the curves are drawn here; ``cal_train_time`` is mmpretrain's
+own, called from its installed tools.
+"""
+import importlib.util
 import json
 import math
 import os.path as osp
@@ -11,6 +18,33 @@ import numpy as np
 from mmpre_inception.errors import ConfigError, ResultsFileError
 
 DEFAULT_KEYS = ['loss', 'loss_cls', 'loss_aux', 'lr', 'accuracy/top1']
+
+
+def print_train_time(paths: Sequence[str],
+                     include_outliers: bool = False) -> None:
+    """mmpretrain's ``analyze_logs.py cal_train_time`` on the logs: the
+    time per iteration, per epoch and overall.
+
+    Args:
+        paths (Sequence[str]): JSON logs.
+        include_outliers (bool): Count the first iteration of each epoch.
+    """
+    import argparse
+
+    import mmpretrain
+
+    # mmpretrain ships its tools as files in its .mim folder, not as a
+    # package: import the file to call its function.
+    file = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools',
+                    'analysis_tools', 'analyze_logs.py')
+    spec = importlib.util.spec_from_file_location(
+        'mmpretrain_analyze_logs', file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.cal_train_time(
+        load_json_logs(paths),
+        argparse.Namespace(json_logs=list(paths),
+                           include_outliers=include_outliers))
 
 
 def load_json_logs(paths: Sequence[str]) -> List[dict]:

@@ -17,7 +17,6 @@ from mmpre_inception.models import DeviceDecodeDataPreprocessor
 # Each CPU step and its device twin; PackInputs is handled on its own.
 _DEVICE_TWINS = {
     'LoadImageFromFile': LoadImageBytesChecked,
-    'LoadImageFromFileChecked': LoadImageBytesChecked,
     'ResizeEdge': ResizeEdgeOnDevice,
     'CenterCrop': CenterCropOnDevice,
     'RandomResizedCrop': RandomResizedCropOnDevice,

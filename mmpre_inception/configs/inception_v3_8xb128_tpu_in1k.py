@@ -28,7 +28,7 @@ with read_base():
 from mmcv.transforms import RandomFlip
 from mmpretrain.datasets import PackInputs, RandomResizedCrop
 
-from mmpre_inception.datasets import LoadImageFromFileChecked
+from mmpre_inception.datasets import LoadImageFromFile
 
 # TensorFlow's BatchNorm decay 0.996 is PyTorch's momentum 1 - 0.996.
 tpu_norm_cfg = dict(type='BN', eps=1e-3, momentum=0.004)
@@ -38,7 +38,7 @@ data_preprocessor.update(tf_input_scaling)
 
 train_dataloader.update(batch_size=128)
 train_dataloader.dataset.pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(type=RandomResizedCrop, scale=299, crop_ratio_range=(0.1, 1.0)),
     dict(type=RandomFlip, prob=0.5, direction='horizontal'),
     dict(type=PackInputs),

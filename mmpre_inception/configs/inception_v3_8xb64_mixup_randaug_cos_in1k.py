@@ -15,13 +15,13 @@ with read_base():
     from ._base_.models.inception_v3 import *
 
 from mmcv.transforms import RandomFlip
-from mmengine.optim import CosineAnnealingLR, LinearLR, OptimWrapper
+from mmengine.optim import OptimWrapper
 from mmpretrain.datasets import (PackInputs, RandAugment, RandomErasing,
                                  RandomResizedCrop)
 from mmpretrain.models import CutMix, LabelSmoothLoss, Mixup
 from torch.optim import AdamW
 
-from mmpre_inception.datasets import LoadImageFromFileChecked
+from mmpre_inception.datasets import LoadImageFromFile
 from mmpre_inception.engine import MergedGroupsOptimWrapperConstructor
 
 max_epochs = 300
@@ -38,7 +38,7 @@ model.train_cfg = dict(
               dict(type=CutMix, alpha=1.0)])
 
 train_pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(type=RandomResizedCrop, scale=299, backend='pillow',
          interpolation='bicubic'),
     dict(type=RandomFlip, prob=0.5, direction='horizontal'),
@@ -78,14 +78,14 @@ optim_wrapper = dict(
 
 param_scheduler = [
     dict(
-        type=LinearLR,
+        type='LinearLR',
         start_factor=1e-3,
         by_epoch=True,
         begin=0,
         end=warmup_epochs,
         convert_to_iter_based=True),
     dict(
-        type=CosineAnnealingLR,
+        type='CosineAnnealingLR',
         T_max=max_epochs - warmup_epochs,
         eta_min=1e-5,
         by_epoch=True,

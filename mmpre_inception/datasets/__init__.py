@@ -7,7 +7,7 @@ from .device_transforms import (DEVICE_KEYS, DEVICE_META_KEYS,
                                 LoadImageBytesChecked, RandomFlipOnDevice,
                                 RandomResizedCropOnDevice, ResizeEdgeOnDevice)
 from .imagenet import ImageNet
-from .loading import (LoadImageFromFileChecked, SkipUnreadableImages,
+from .loading import (LoadImageFromFile, SkipUnreadableImages,
                       UnreadableImageError, collate_skipping_unreadable,
                       read_image)
 from .multi_crop import PositionedCrop, SquareCrop
@@ -21,7 +21,7 @@ __all__ = [
     'DEVICE_KEYS', 'DEVICE_META_KEYS', 'CenterCropOnDevice',
     'LoadImageBytesChecked',
     'RandomFlipOnDevice', 'RandomResizedCropOnDevice', 'ResizeEdgeOnDevice',
-    'ImageNet', 'LoadImageFromFileChecked', 'SkipUnreadableImages',
+    'ImageNet', 'LoadImageFromFile', 'SkipUnreadableImages',
     'UnreadableImageError', 'collate_skipping_unreadable', 'read_image',
     'PositionedCrop', 'SquareCrop', 'CentralCropResize',
     'SHAPES', 'make_synthetic_imagenet', 'render_image'

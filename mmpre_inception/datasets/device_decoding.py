@@ -18,7 +18,7 @@ import torch
 from torchvision.io import ImageReadMode, decode_jpeg
 
 from .device_transforms import cpu_decoding_reason
-from .loading import decode_with_opencv, sniff_format
+from .loading import decode_with_opencv, read_header
 
 
 def decode_on_device(encoded: Sequence[torch.Tensor], device: torch.device,
@@ -46,7 +46,7 @@ def decode_on_device(encoded: Sequence[torch.Tensor], device: torch.device,
     """
     device = torch.device(device)
     if reasons is None:
-        reasons = [cpu_decoding_reason(data.numpy().tobytes())
+        reasons = [cpu_decoding_reason(read_header(data.numpy().tobytes()))
                    for data in encoded]
     reasons = list(reasons)
     images: List[Optional[torch.Tensor]] = [None] * len(encoded)
@@ -73,7 +73,7 @@ def decode_on_device(encoded: Sequence[torch.Tensor], device: torch.device,
     for i, image in enumerate(images):
         if image is None:
             raw = encoded[i].numpy().tobytes()
-            bgr = decode_with_opencv(paths[i], raw, sniff_format(raw))
+            bgr = decode_with_opencv(paths[i], raw, read_header(raw))
             images[i] = torch.from_numpy(bgr).permute(2, 0, 1).to(device)
     return images, reasons
 

@@ -28,9 +28,8 @@ from mmpretrain.datasets import RandomResizedCrop, ResizeEdge
 from mmpre_inception.errors import UnreadableImageError
 from mmpre_inception.registry import TRANSFORMS
 
-from .loading import (LoadImageFromFileChecked, decode_with_opencv,
-                      exif_orientation, image_size, jpeg_header,
-                      read_checked_bytes, sniff_format)
+from .loading import (ImageHeader, LoadImageFromFile, decode_with_opencv,
+                      read_checked_bytes)
 
 #: What ``--gpu-decode`` adds to PackInputs' meta keys: the operations to
 #: replay, and whether (and why) OpenCV decodes the file.
@@ -39,23 +38,20 @@ DEVICE_META_KEYS = ('sample_idx', 'img_path', 'ori_shape', 'img_shape',
                     'scale_factor', 'flip', 'flip_direction') + DEVICE_KEYS
 
 
-def cpu_decoding_reason(data: bytes, image_format: Optional[str] = None,
-                        orientation: Optional[int] = None) -> Optional[str]:
-    """Why OpenCV, not the device, decodes ``data``; None for a JPEG the
-    device decodes as OpenCV would. The same on every device, so that the
-    CPU tests see the routing a GPU run takes.
+def cpu_decoding_reason(header: Optional[ImageHeader]) -> Optional[str]:
+    """Why OpenCV, not the device, decodes a file with this header; None
+    for a JPEG the device decodes as OpenCV would. The same on every
+    device, so that the CPU tests see the routing a GPU run takes.
 
     Args:
-        data (bytes): The file.
-        image_format (str, optional): Its ``sniff_format``, if known.
-        orientation (int, optional): Its EXIF orientation, if known.
+        header (ImageHeader, optional): The file's header (None: Pillow
+            could not read one).
     """
-    image_format = image_format or sniff_format(data)
-    if image_format != 'JPEG':
-        return f'{image_format or "unknown format"}'
-    if jpeg_header(data)[2] == 4:
+    if header is None or header.format != 'JPEG':
+        return header.format if header else 'unknown format'
+    if header.mode == 'CMYK':
         return 'CMYK JPEG'
-    if (orientation or exif_orientation(data)) != 1:
+    if header.orientation != 1:
         return 'EXIF-rotated JPEG'
     return None
 
@@ -74,9 +70,9 @@ def shape_only(shape: Tuple[int, int]) -> np.ndarray:
 
 
 @TRANSFORMS.register_module()
-class LoadImageBytesChecked(LoadImageFromFileChecked):
+class LoadImageBytesChecked(LoadImageFromFile):
     """Read ``results['img_path']`` without decoding it, with every check
-    of :class:`LoadImageFromFileChecked` and its ``skip_unreadable``.
+    of :class:`LoadImageFromFile` and its ``skip_unreadable``.
 
     The size comes from the header, turned as its EXIF orientation says
     (OpenCV turns the pixels so). A file whose header does not say, or
@@ -92,16 +88,12 @@ class LoadImageBytesChecked(LoadImageFromFileChecked):
     def transform(self, results: dict) -> Optional[dict]:
         path = results['img_path']
         try:
-            data, image_format = read_checked_bytes(
-                path, self.max_pixels, self.max_aspect_ratio)
-            size = image_size(data, image_format)
-            orientation = exif_orientation(data) \
-                if image_format == 'JPEG' else 1
-            if size is None or image_format is None:
-                size = decode_with_opencv(path, data, image_format).shape[:2]
-            elif orientation >= 5:
-                # Turned by a quarter, as OpenCV will decode it.
-                size = size[::-1]
+            data, header = read_checked_bytes(path, self.max_pixels,
+                                              self.max_aspect_ratio)
+            if header is None:
+                size = decode_with_opencv(path, data, header).shape[:2]
+            else:
+                size = header.decoded_size
         except UnreadableImageError as error:
             if not self.skip_unreadable:
                 raise
@@ -110,8 +102,7 @@ class LoadImageBytesChecked(LoadImageFromFileChecked):
         results['img_shape'] = tuple(size)
         results['ori_shape'] = tuple(size)
         results['device_ops'] = []
-        results['cpu_decoding'] = cpu_decoding_reason(data, image_format,
-                                                      orientation)
+        results['cpu_decoding'] = cpu_decoding_reason(header)
         return results
 
 

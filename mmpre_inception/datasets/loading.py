@@ -2,8 +2,10 @@
 
 mmcv's ``LoadImageFromFile`` decodes a truncated JPEG into a half-grey image
 without complaint, and fails on a non-image with an assertion raised from a
-data-loader worker. :class:`LoadImageFromFileChecked` decodes exactly as it
-does (OpenCV, BGR, same pixels), but checks the bytes first and raises
+data-loader worker. Ours, :class:`LoadImageFromFile` (mmcv's name, so
+that mmpretrain's tools find the loader of a pipeline: verify_dataset,
+the inferencers), decodes exactly as mmcv's does (OpenCV, BGR, same
+pixels), but checks the header first (Pillow) and raises
 :class:`UnreadableImageError` with the path and the reason. With
 ``skip_unreadable=True`` it logs the path and drops the sample instead;
 :class:`SkipUnreadableImages` and :func:`collate_skipping_unreadable` carry
@@ -11,7 +13,8 @@ the drop through the data loader, and ``tools/*.py --skip-unreadable`` sets
 all three up.
 """
 import io
-from typing import Optional, Sequence, Tuple
+import warnings
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -21,26 +24,6 @@ from mmengine.logging import print_log
 
 from mmpre_inception.errors import UnreadableImageError
 from mmpre_inception.registry import DATASETS, TRANSFORMS
-
-
-# Magic numbers of the formats OpenCV decodes, to name them in messages.
-_SIGNATURES = (
-    (b'\xff\xd8\xff', 'JPEG'),
-    (b'\x89PNG\r\n\x1a\n', 'PNG'),
-    (b'GIF8', 'GIF'),
-    (b'BM', 'BMP'),
-    (b'II*\x00', 'TIFF'),
-    (b'MM\x00*', 'TIFF'),
-    (b'RIFF', 'WEBP'),
-)
-
-
-def sniff_format(data: bytes) -> Optional[str]:
-    """The image format ``data`` starts with, or None."""
-    for signature, name in _SIGNATURES:
-        if data.startswith(signature):
-            return name
-    return None
 
 
 #: Decoded pixels allowed per image, checked before decoding: 16x the
@@ -53,75 +36,97 @@ DEFAULT_MAX_PIXELS = 64_000_000
 #: elongated image of the ImageNet sample is 3.4:1.
 DEFAULT_MAX_ASPECT_RATIO = 40.0
 
-# JPEG markers without a length field: TEM, RST0..RST7, SOI, EOI.
-_STANDALONE_MARKERS = {0x01, *range(0xD0, 0xD9)}
-# Start-of-frame markers, which carry the image size (not DHT, JPG, DAC).
-_FRAME_MARKERS = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
-
-
-def jpeg_header(data: bytes) -> Tuple[Optional[int], Optional[
-        Tuple[int, int]], Optional[int]]:
-    """Where a JPEG's first scan starts, its (height, width) and its number
-    of colour components (1 grey, 3 YCbCr, 4 CMYK/YCCK), from its marker
-    segments; None for what a header that does not parse leaves unsaid
-    (the decoder then has the last word)."""
-    position, size, components = 2, None, None
-    while position + 4 <= len(data):
-        if data[position] != 0xFF:
-            return None, size, components
-        marker = data[position + 1]
-        if marker == 0xFF:  # fill byte
-            position += 1
-            continue
-        if marker in _STANDALONE_MARKERS:
-            position += 2
-            continue
-        if marker == 0xDA:  # start of scan
-            return position, size, components
-        length = int.from_bytes(data[position + 2:position + 4], 'big')
-        if marker in _FRAME_MARKERS and position + 10 <= len(data):
-            size = (int.from_bytes(data[position + 5:position + 7], 'big'),
-                    int.from_bytes(data[position + 7:position + 9], 'big'))
-            components = data[position + 9]
-        position += 2 + length
-    return None, size, components
-
-
 _EXIF_ORIENTATION = 0x0112
 
 
-def exif_orientation(data: bytes) -> int:
-    """A JPEG's EXIF orientation (1 upright; 5 to 8 swap width and
-    height), read from the header, not decoded; 1 without one."""
-    if b'Exif' not in data[:65536]:  # EXIF lives in APP1, near the start
-        return 1
-    from PIL import Image
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return int(image.getexif().get(_EXIF_ORIENTATION, 1))
-    except Exception:  # noqa: BLE001 (a broken header: the decoder decides)
-        return 1
+class ImageHeader(NamedTuple):
+    """What an image file's header says, read by Pillow without decoding.
+
+    Attributes:
+        format (str): Pillow's name of the format (``'JPEG'``, ``'PNG'``).
+        size (tuple[int, int]): (height, width) as stored, before the EXIF
+            orientation turns it.
+        mode (str): Pillow's mode (``'L'``, ``'RGB'``, ``'CMYK'``, ...).
+        orientation (int): EXIF orientation, 1 when upright or absent; 5
+            to 8 swap width and height.
+        scan_start (int, optional): JPEG: where the first scan's data
+            starts, after every header segment (an EXIF thumbnail's
+            included).
+    """
+    format: str
+    size: Tuple[int, int]
+    mode: str
+    orientation: int
+    scan_start: Optional[int]
+
+    @property
+    def decoded_size(self) -> Tuple[int, int]:
+        """(height, width) of the decoded image, turned as its EXIF
+        orientation says (OpenCV turns the pixels so)."""
+        return self.size[::-1] if self.orientation >= 5 else self.size
 
 
-def image_size(data: bytes, image_format: Optional[str]) -> Optional[
-        Tuple[int, int]]:
-    """The (height, width) an encoded image declares in its header, without
-    decoding it; None when the header does not say."""
-    if image_format == 'JPEG':
-        return jpeg_header(data)[1]
-    if image_format == 'PNG' and len(data) >= 24 and data[12:16] == b'IHDR':
-        return (int.from_bytes(data[20:24], 'big'),
-                int.from_bytes(data[16:20], 'big'))
-    if image_format is None:
-        return None
-    # Other formats: Pillow reads the header only (``open`` is lazy).
+# Magic numbers of the formats OpenCV decodes, and Pillow's names for them.
+_SIGNATURES = (
+    (b'\xff\xd8\xff', 'JPEG'),
+    (b'\x89PNG\r\n\x1a\n', 'PNG'),
+    (b'GIF8', 'GIF'),
+    (b'BM', 'BMP'),
+    (b'II*\x00', 'TIFF'),
+    (b'MM\x00*', 'TIFF'),
+    (b'RIFF', 'WEBP'),
+)
+
+
+def sniff_format(data: bytes) -> Optional[str]:
+    """The image format ``data`` starts with, or None: what a message
+    names where even the header does not parse (a JPEG cut short)."""
+    for signature, name in _SIGNATURES:
+        if data.startswith(signature):
+            return name
+    return None
+
+
+def read_header(data: bytes) -> Optional[ImageHeader]:
+    """The header of the encoded image ``data``, read by Pillow without
+    decoding; None when Pillow cannot parse one (the decoder then has the
+    last word).
+
+    Example:
+        >>> header = read_header(open('demo/star.jpg', 'rb').read())
+        >>> header.format, header.size  # doctest: +SKIP
+        ('JPEG', (128, 128))
+    """
     from PIL import Image
+    Image.init()
+    stream = io.BytesIO(data)
+    image_format = sniff_format(data)
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-    except Exception:  # noqa: BLE001 (any parse failure: let OpenCV decide)
+        if image_format in Image.OPEN:
+            # The format's own opener: Image.open refuses a header of over
+            # twice Image.MAX_IMAGE_PIXELS without saying its size, and the
+            # pixel limit is max_pixels, checked on the size (a
+            # decompression bomb is named with its width and height).
+            image = Image.OPEN[image_format][0](stream)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore',
+                                      Image.DecompressionBombWarning)
+                image = Image.open(stream)
+    except Exception:  # noqa: BLE001 (any parse failure, a bomb included)
         return None
-    return height, width
+    with image:
+        # Pillow's lazy open reads a JPEG's segments up to the start of its
+        # first scan and stops there.
+        scan_start = stream.tell() if image.format == 'JPEG' else None
+        try:
+            orientation = int(image.getexif().get(_EXIF_ORIENTATION, 1))
+        except Exception:  # noqa: BLE001 (a broken EXIF block: upright)
+            orientation = 1
+        width, height = image.size
+        return ImageHeader(image.format, (height, width), image.mode,
+                           orientation if 1 <= orientation <= 8 else 1,
+                           scan_start)
 
 
 def read_image(path: str,
@@ -132,7 +137,7 @@ def read_image(path: str,
 
     Grayscale, CMYK, 16-bit and palette images come out as 3-channel 8-bit
     BGR; the format is taken from the content, not the file name. The size
-    the header declares is checked against ``max_pixels`` and
+    the header declares (read by Pillow) is checked against ``max_pixels`` and
     ``max_aspect_ratio`` before anything is decoded.
 
     Args:
@@ -157,19 +162,22 @@ def read_image(path: str,
         >>> img.shape, img.dtype
         ((375, 500, 3), dtype('uint8'))
     """
-    data, image_format = read_checked_bytes(path, max_pixels,
-                                            max_aspect_ratio)
-    return decode_with_opencv(path, data, image_format)
+    data, header = read_checked_bytes(path, max_pixels, max_aspect_ratio)
+    return decode_with_opencv(path, data, header)
 
 
 def read_checked_bytes(path: str,
                        max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
                        max_aspect_ratio: Optional[float] =
-                       DEFAULT_MAX_ASPECT_RATIO) -> Tuple[bytes,
-                                                          Optional[str]]:
-    """An image file's bytes and format, after every check
+                       DEFAULT_MAX_ASPECT_RATIO) -> Tuple[
+                           bytes, Optional[ImageHeader]]:
+    """An image file's bytes and header, after every check
     :func:`read_image` makes before decoding (missing, empty, truncated,
     over the pixel budget or the aspect-ratio limit).
+
+    Returns:
+        tuple: The bytes, and their :class:`ImageHeader` (None where Pillow
+        cannot parse one).
 
     Raises:
         UnreadableImageError: As :func:`read_image`.
@@ -185,16 +193,15 @@ def read_checked_bytes(path: str,
             f'cannot read image {path}: {error.strerror}') from None
     if not data:
         raise UnreadableImageError(f'cannot read image {path}: empty file')
-    image_format = sniff_format(data)
-    _check_complete(path, data, image_format)
-    size = image_size(data, image_format)
-    if size is not None:
-        _check_size(path, size, max_pixels, max_aspect_ratio)
-    return data, image_format
+    header = read_header(data)
+    _check_complete(path, data, header)
+    if header is not None:
+        _check_size(path, header.size, max_pixels, max_aspect_ratio)
+    return data, header
 
 
 def decode_with_opencv(path: str, data: bytes,
-                       image_format: Optional[str]) -> np.ndarray:
+                       header: Optional[ImageHeader]) -> np.ndarray:
     """Decode as mmcv's ``LoadImageFromFile`` does (OpenCV, BGR, EXIF
     orientation applied).
 
@@ -203,6 +210,7 @@ def decode_with_opencv(path: str, data: bytes,
     """
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
+        image_format = header.format if header else sniff_format(data)
         what = f'{image_format} data OpenCV cannot decode' if image_format \
             else f'not an image (starts with bytes {data[:8].hex()})'
         raise UnreadableImageError(f'cannot read image {path}: {what}')
@@ -210,18 +218,17 @@ def decode_with_opencv(path: str, data: bytes,
 
 
 def _check_complete(path: str, data: bytes,
-                    image_format: Optional[str]) -> None:
+                    header: Optional[ImageHeader]) -> None:
     """Refuse a JPEG or PNG cut short: OpenCV decodes those without an
     error, the missing part grey."""
+    image_format = header.format if header else sniff_format(data)
     if image_format == 'JPEG':
         # The end-of-image marker must follow the first scan. Bytes after
         # it (padding, a camera's trailer) are allowed, as every decoder
         # allows them; an EXIF thumbnail's own marker, before the scan,
-        # does not count.
-        scan, _, _ = jpeg_header(data)
-        end = data.find(b'\xff\xd9', scan) if scan is not None else \
-            data.rfind(b'\xff\xd9')
-        if end < 0:
+        # does not count. A header cut short has no scan.
+        scan_start = header.scan_start if header else 0
+        if data.find(b'\xff\xd9', scan_start) < 0:
             raise UnreadableImageError(
                 f'cannot read image {path}: truncated JPEG (no end-of-image '
                 f'marker after {len(data)} bytes)')
@@ -240,21 +247,25 @@ def _check_size(path: str, size: Tuple[int, int],
         raise UnreadableImageError(
             f'cannot read image {path}: {width}x{height} is '
             f'{height * width:,} pixels, over the limit of {max_pixels:,} '
-            '(raise max_pixels of LoadImageFromFileChecked in the config if '
+            '(raise max_pixels of LoadImageFromFile in the config if '
             'the image is genuine)')
     if max_aspect_ratio is not None and min(size) > 0 and \
             max(size) / min(size) > max_aspect_ratio:
         raise UnreadableImageError(
             f'cannot read image {path}: {width}x{height} has an aspect '
             f'ratio over the limit of {max_aspect_ratio:g} (raise '
-            'max_aspect_ratio of LoadImageFromFileChecked in the config if '
+            'max_aspect_ratio of LoadImageFromFile in the config if '
             'the image is genuine)')
 
 
 @TRANSFORMS.register_module()
-class LoadImageFromFileChecked(BaseTransform):
+class LoadImageFromFile(BaseTransform):
     """Load ``results['img_path']`` like mmcv's ``LoadImageFromFile``, but
     stop with the path and the reason when the image is bad.
+
+    It has mmcv's name in our registry scope (as our ``InceptionV3`` has
+    mmpretrain's), so that mmpretrain's tools treat it as the pipeline's
+    loader; mmcv's own stays what it is.
 
     Required keys: ``img_path``. Added keys: ``img``, ``img_shape``,
     ``ori_shape``.
@@ -273,7 +284,7 @@ class LoadImageFromFileChecked(BaseTransform):
             side, likewise. Defaults to :data:`DEFAULT_MAX_ASPECT_RATIO`.
 
     Example:
-        >>> pipeline = [dict(type=LoadImageFromFileChecked),
+        >>> pipeline = [dict(type=LoadImageFromFile),
         ...             dict(type='PackInputs')]
     """
 
@@ -290,8 +301,7 @@ class LoadImageFromFileChecked(BaseTransform):
 
     def transform(self, results: dict) -> Optional[dict]:
         if 'img_path' not in results and 'img' in results:
-            # Already decoded: mmpretrain's inferencers decode the image
-            # themselves and drop only a loader named LoadImageFromFile.
+            # Already decoded (an array handed to an inferencer).
             return results
         try:
             image = read_image(results['img_path'], self.max_pixels,
@@ -324,7 +334,7 @@ class LoadImageFromFileChecked(BaseTransform):
 @DATASETS.register_module()
 class SkipUnreadableImages:
     """Wraps a data set so that a sample whose pipeline returns None
-    (an image :class:`LoadImageFromFileChecked` skipped) reaches the data
+    (an image :class:`LoadImageFromFile` skipped) reaches the data
     loader as None, to be dropped by :func:`collate_skipping_unreadable`.
 
     mmengine's ``BaseDataset`` would otherwise fetch a random other sample

@@ -2,11 +2,11 @@
 unreadable images instead of stopping."""
 from typing import Sequence
 
-from mmcv.transforms import LoadImageFromFile
+from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 from mmengine.config import Config
 
 from mmpre_inception.datasets import (LoadImageBytesChecked,
-                                      LoadImageFromFileChecked,
+                                      LoadImageFromFile,
                                       SkipUnreadableImages,
                                       collate_skipping_unreadable)
 
@@ -51,11 +51,11 @@ def enable_skip_unreadable(cfg: Config,
         pipeline = dataset.get('pipeline', [])
         for index, step in enumerate(pipeline):
             if any(_is_type(step['type'], loader) for loader in
-                   (LoadImageFromFileChecked, LoadImageBytesChecked)):
+                   (LoadImageFromFile, LoadImageBytesChecked)):
                 step['skip_unreadable'] = True
-            elif _is_type(step['type'], LoadImageFromFile):
+            elif _is_type(step['type'], MMCVLoadImageFromFile):
                 pipeline[index] = dict(
-                    type=_dotted(LoadImageFromFileChecked),
+                    type=_dotted(LoadImageFromFile),
                     skip_unreadable=True)
         if not _is_type(dataset.get('type'), SkipUnreadableImages):
             loader['dataset'] = dict(

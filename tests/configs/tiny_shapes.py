@@ -9,18 +9,18 @@ with read_base():
 from mmpretrain.datasets import (CenterCrop, PackInputs, RandomResizedCrop,
                                  ResizeEdge)
 
-from mmpre_inception.datasets import LoadImageFromFileChecked
+from mmpre_inception.datasets import LoadImageFromFile
 
 input_size = 80
 train_dataloader.batch_size = 8
 train_dataloader.dataset.pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(type=RandomResizedCrop, scale=input_size),
     dict(type=PackInputs),
 ]
 val_dataloader.batch_size = 8
 val_dataloader.dataset.pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(type=ResizeEdge, scale=input_size, edge='short'),
     dict(type=CenterCrop, crop_size=input_size),
     dict(type=PackInputs),

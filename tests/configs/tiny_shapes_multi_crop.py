@@ -11,17 +11,17 @@ from mmcv.transforms import RandomFlip, TestTimeAug
 from mmpretrain.datasets import PackInputs
 
 from mmpre_inception.datasets import (CentralCropResize,
-                                      LoadImageFromFileChecked,
+                                      LoadImageFromFile,
                                       PositionedCrop)
 
 val_dataloader.dataset.pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(type=CentralCropResize, fraction=0.875, size=input_size),
     dict(type=PackInputs),
 ]
 test_dataloader = val_dataloader
 tta_pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(
         type=TestTimeAug,
         transforms=[

@@ -8,7 +8,7 @@ against AVX-512, NCHW against channels-last) then differ by more than any
 fixed tolerance that would still catch a bug, and a tolerance tuned on one
 CPU fails on the next. So:
 
-* :func:`~mmpre_inception.analysis.calibration.calibrate` measures every
+* ``calibrate`` (``benchmarks/measure/calibration.py``) measures every
   BatchNorm's statistics on the inputs, gives every BatchNorm a bias of 1
   and scales the classifier to logits of a chosen spread (order 10, as a
   trained network's). And
@@ -23,7 +23,7 @@ from typing import Dict
 import torch
 from torch import nn
 
-from mmpre_inception.analysis.calibration import calibrate  # noqa: F401
+from measure.calibration import calibrate  # noqa: F401
 
 FLOAT32_EPS = torch.finfo(torch.float32).eps
 BFLOAT16_EPS = torch.finfo(torch.bfloat16).eps

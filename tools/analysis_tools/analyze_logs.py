@@ -53,12 +53,10 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     with command_line() as outcome:
         from mmpre_inception.analysis.figures import figure_size
-        from mmpre_inception.analysis.logs import draw_curves, load_json_logs
+        from mmpre_inception.analysis.logs import (draw_curves,
+                                                   print_train_time)
         if args.task == 'cal_train_time':
-            # mmpretrain's implementation, called from its installed tools.
-            from mmpre_inception.analysis import mmpretrain_tool
-            mmpretrain_tool('analysis_tools/analyze_logs.py').cal_train_time(
-                load_json_logs(args.json_logs), args)
+            print_train_time(args.json_logs, args.include_outliers)
             return 0
         draw_curves(args.json_logs, args.out, keys=args.keys, x=args.x,
                     legend=args.legend, title=args.title,

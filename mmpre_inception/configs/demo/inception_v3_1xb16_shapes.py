@@ -9,12 +9,12 @@ with read_base():
     from ..inception_v3_8xb32_in1k import *
 
 from mmcv.transforms import RandomFlip
-from mmengine.optim import CosineAnnealingLR, OptimWrapper
+from mmengine.optim import OptimWrapper
 from mmpretrain.datasets import (CenterCrop, PackInputs,
                                  RandomResizedCrop, ResizeEdge)
 from torch.optim import AdamW
 
-from mmpre_inception.datasets import LoadImageFromFileChecked
+from mmpre_inception.datasets import LoadImageFromFile
 from mmpre_inception.engine import TrainValEMAHook
 
 data_root = 'work_dirs/demo/data'
@@ -29,14 +29,14 @@ model.head.num_classes = len(classes)
 data_preprocessor.num_classes = len(classes)
 
 train_pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(type=RandomResizedCrop, scale=input_size,
          crop_ratio_range=(0.5, 1.0)),
     dict(type=RandomFlip, prob=0.5, direction='horizontal'),
     dict(type=PackInputs),
 ]
 test_pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(type=ResizeEdge, scale=input_size, edge='short'),
     dict(type=CenterCrop, crop_size=input_size),
     dict(type=PackInputs),
@@ -65,7 +65,7 @@ optim_wrapper = dict(
     optimizer=dict(type=AdamW, lr=1e-3, weight_decay=0.01),
     clip_grad=dict(max_norm=2.0))
 param_scheduler = dict(
-    type=CosineAnnealingLR, T_max=max_epochs, by_epoch=True, begin=0,
+    type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True, begin=0,
     end=max_epochs)
 train_cfg.update(max_epochs=max_epochs, val_interval=max_epochs)
 custom_hooks = [

@@ -13,7 +13,7 @@ from mmengine.config import read_base
 with read_base():
     from ..inception_v3_8xb32_in1k import *
 
-from mmengine.optim import CosineAnnealingLR, LinearLR, OptimWrapper
+from mmengine.optim import OptimWrapper
 from torch.optim import SGD
 
 from mmpre_inception.engine import MergedGroupsOptimWrapperConstructor
@@ -59,9 +59,9 @@ optim_wrapper = dict(
     constructor=MergedGroupsOptimWrapperConstructor,
     clip_grad=dict(max_norm=2.0))
 param_scheduler = [
-    dict(type=LinearLR, start_factor=0.1, by_epoch=True, begin=0, end=1,
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),
-    dict(type=CosineAnnealingLR, T_max=max_epochs - 1, by_epoch=True,
+    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, by_epoch=True,
          begin=1, end=max_epochs),
 ]
 train_cfg.update(max_epochs=max_epochs)

@@ -12,10 +12,10 @@ with read_base():
 
 from mmcv.transforms import TestTimeAug
 
-from mmpre_inception.datasets import LoadImageFromFileChecked
+from mmpre_inception.datasets import LoadImageFromFile
 
 tta_pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(type=TestTimeAug,
          transforms=[single_scale, five_crops, mirrored, packed]),
 ]

@@ -14,10 +14,10 @@ with read_base():
 
 from mmcv.transforms import TestTimeAug
 
-from mmpre_inception.datasets import LoadImageFromFileChecked, SquareCrop
+from mmpre_inception.datasets import LoadImageFromFile, SquareCrop
 
 tta_pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(type=TestTimeAug,
          transforms=[single_scale, [dict(type=SquareCrop, position='centre')],
                      six_crops, mirrored, packed]),

@@ -18,11 +18,11 @@ with read_base():
 from mmcv.transforms import TestTimeAug
 from mmpretrain.datasets import ResizeEdge
 
-from mmpre_inception.datasets import LoadImageFromFileChecked, SquareCrop
+from mmpre_inception.datasets import LoadImageFromFile, SquareCrop
 
 scales = (342, 384, 427, 470)
 tta_pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(
         type=TestTimeAug,
         transforms=[

@@ -10,10 +10,10 @@ with read_base():
 
 from mmpretrain.datasets import CenterCrop, PackInputs, ResizeEdge
 
-from mmpre_inception.datasets import LoadImageFromFileChecked
+from mmpre_inception.datasets import LoadImageFromFile
 
 test_pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(type=ResizeEdge, scale=341, edge='short', backend='pillow',
          interpolation='bicubic'),
     dict(type=CenterCrop, crop_size=299),

@@ -10,7 +10,7 @@ from mmpretrain.datasets import (CenterCrop, PackInputs, RandomResizedCrop,
 from mmpretrain.evaluation import Accuracy
 
 # mmpretrain's ImageNet with `exclude_file` (below)
-from mmpre_inception.datasets import LoadImageFromFileChecked
+from mmpre_inception.datasets import LoadImageFromFile
 
 data_root = 'data/imagenet'
 # A registry name, not the class: mmpretrain's inferencer (and its
@@ -28,14 +28,14 @@ data_preprocessor = dict(
 )
 
 train_pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(type=RandomResizedCrop, scale=299),
     dict(type=RandomFlip, prob=0.5, direction='horizontal'),
     dict(type=PackInputs),
 ]
 
 test_pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(type=ResizeEdge, scale=342, edge='short'),
     dict(type=CenterCrop, crop_size=299),
     dict(type=PackInputs),

@@ -8,11 +8,11 @@
 from mmpretrain.datasets import PackInputs
 
 from mmpre_inception.datasets import (CentralCropResize,
-                                      LoadImageFromFileChecked)
+                                      LoadImageFromFile)
 
 tf_input_scaling = dict(mean=[127.5] * 3, std=[127.5] * 3)
 tf_test_pipeline = [
-    dict(type=LoadImageFromFileChecked),
+    dict(type=LoadImageFromFile),
     dict(type=CentralCropResize, fraction=0.875, size=299),
     dict(type=PackInputs),
 ]

@@ -10,7 +10,7 @@
 # synchronous equivalent. We keep 0.045 for our total batch of 256 (8 x 32)
 # and scale it linearly from there: lr = 0.045 * total_batch / 256, which
 # `tools/train.py --auto-scale-lr` applies for other batch sizes.
-from mmengine.optim import OptimWrapper, StepLR
+from mmengine.optim import OptimWrapper
 
 from mmpre_inception.engine import (MergedGroupsOptimWrapperConstructor,
                                     RMSpropTF)
@@ -35,8 +35,10 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=2.0),
 )
 
-# Staircase decay: x0.94 at the start of every second epoch.
-param_scheduler = dict(type=StepLR, step_size=2, gamma=0.94, by_epoch=True)
+# Staircase decay: x0.94 at the start of every second epoch. Schedulers
+# are named by registry name (mmengine's), not class, so that mmpretrain's
+# vis_scheduler can print the schedule (it dumps it as JSON).
+param_scheduler = dict(type='StepLR', step_size=2, gamma=0.94, by_epoch=True)
 
 train_cfg = dict(by_epoch=True, max_epochs=100, val_interval=1)
 val_cfg = dict()

@@ -1,9 +1,6 @@
-"""mmpretrain's own Inception V3 (the config and classifier that our
-benchmarks and tests compare against), and its installed tools, which
-some of ours call."""
-import importlib.util
+"""mmpretrain's own Inception V3: the config and classifier that the
+benchmarks and tests compare ours with."""
 import os.path as osp
-from types import ModuleType
 
 import torch
 from mmengine.config import Config
@@ -20,26 +17,6 @@ def mmpretrain_inception_config_path() -> str:
     import mmpretrain
     return osp.join(
         osp.dirname(mmpretrain.__file__), '.mim', MMPRETRAIN_INCEPTION_CONFIG)
-
-
-def mmpretrain_tool(path: str) -> ModuleType:
-    """Import one of mmpretrain's installed tools as a module, to call its
-    functions (they ship in ``mmpretrain/.mim/tools``, not as a package).
-
-    Args:
-        path (str): Under ``tools/``, e.g.
-            ``'analysis_tools/analyze_logs.py'``.
-
-    Returns:
-        ModuleType: The tool's module (its ``main`` is not run).
-    """
-    import mmpretrain
-    file = osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'tools', path)
-    spec = importlib.util.spec_from_file_location(
-        'mmpretrain_tools.' + osp.splitext(path)[0].replace('/', '.'), file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def build_mmpretrain_classifier(cfg: Config) -> torch.nn.Module:

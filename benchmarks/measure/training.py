@@ -14,10 +14,10 @@ from mmengine.config import Config
 
 from mmpre_inception.datasets import make_synthetic_imagenet
 
-from ..mmpretrain_reference import mmpretrain_inception_config_path
-from ..training_step import AtenCallCounter, measure_training
 from .anchors import anchor_networks
 from .common import autocast, median_rate, random_images
+from .mmpretrain_reference import mmpretrain_inception_config_path
+from .training_step import AtenCallCounter, measure_training
 
 
 def training_config(cfg: Config, *, data_root: str, split: str,

@@ -9,7 +9,7 @@ which keeps every layer's activations at unit scale, and the classifier is
 scaled so the logits have a chosen spread.
 
 Example:
-    python tools/analysis_tools/make_benchmark_checkpoint.py \\
+    python benchmarks/make_checkpoint.py \\
         data/imagenet work_dirs/benchmark_ckpt.pth
 """
 import argparse
@@ -59,9 +59,10 @@ def main(argv=None) -> int:
         import torch
         from mmengine.config import Config
 
-        from mmpre_inception.analysis import (
+        from measure.calibration import calibrate
+        from measure.mmpretrain_reference import (
             build_mmpretrain_classifier, mmpretrain_inception_config_path)
-        from mmpre_inception.analysis.calibration import calibrate
+
         from mmpre_inception.apis import save_checkpoint_atomically
         torch.manual_seed(args.seed)
         cfg = Config.fromfile(mmpretrain_inception_config_path())

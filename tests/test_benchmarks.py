@@ -1,67 +1,15 @@
-"""FLOPs and parameters match the model zoo's figures."""
-import math
-
+"""benchmarks/: every mode of benchmark.py runs and reports what it
+measured; make_checkpoint.py writes weights with spread predictions."""
 import pytest
 import torch
 from helpers.tools import MIXUP_CONFIG, call_tool
 from mmpretrain.models.backbones import InceptionV3 as MMPretrainInceptionV3
 
-from mmpre_inception.analysis import count_flops
 from mmpre_inception.checkpoint import load_checkpoint_file
-
-ZOO_FLOPS = 5_745_177_632
-ZOO_PARAMS = 23_834_568
-
-
-def mmcv1_module_hook_count(model, image):
-    """mmcv 1.x's counting, as it did it: forward hooks on modules (the
-    reference; mmpretrain's network is built from modules)."""
-    total = [0]
-    nn = torch.nn
-
-    def hook(module, inputs, output):
-        x = inputs[0]
-        if isinstance(module, nn.Conv2d):
-            total[0] += output.numel() * math.prod(module.weight.shape[1:])
-            total[0] += output.numel() if module.bias is not None else 0
-        elif isinstance(module, nn.Linear):
-            total[0] += x.numel() * module.out_features
-        elif isinstance(module, nn.BatchNorm2d):
-            total[0] += x.numel() * (2 if module.affine else 1)
-        elif isinstance(module, nn.ReLU):
-            total[0] += output.numel()
-        elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d,
-                                 nn.AdaptiveAvgPool2d)):
-            total[0] += x.numel()
-
-    for module in model.modules():
-        module.register_forward_hook(hook)
-    with torch.no_grad():
-        model(image)
-    return total[0]
-
-
-def test_counter_reproduces_the_zoo_figure_on_mmpretrains_model():
-    reference = MMPretrainInceptionV3(num_classes=1000, aux_logits=False)
-    reference.eval()
-    image = torch.zeros(1, 3, 299, 299)
-    assert mmcv1_module_hook_count(reference, image) == ZOO_FLOPS
-    assert count_flops(reference, image)['total'] == ZOO_FLOPS
-
-
-@pytest.mark.slow
-def test_get_flops_reports_the_zoo_figures():
-    result = call_tool('tools/analysis_tools/get_flops.py',
-                       'configs/inception_v3_8xb32_in1k.py')
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0] == 'Input shape: (3, 299, 299)'
-    assert lines[1].startswith(f'FLOPs: 5.75 G ({ZOO_FLOPS:,}; ')
-    assert lines[3].startswith(f'Params: 23.83 M ({ZOO_PARAMS:,}; ')
 
 
 def benchmark_rows(*args: str) -> list:
-    result = call_tool('tools/analysis_tools/benchmark.py',
+    result = call_tool('benchmarks/benchmark.py',
                        'configs/inception_v3_8xb32_in1k.py', '--runs', '1',
                        '--warmup', '1', *args, check=True)
     lines = result.stdout.splitlines()
@@ -116,7 +64,7 @@ def test_benchmark_end_to_end(shapes_root, decoding):
 @pytest.mark.slow
 def test_benchmark_loader_mode_rates_each_pipeline(shapes_root):
     """One line per pipeline and path; RandAugment has no device path."""
-    result = call_tool('tools/analysis_tools/benchmark.py', MIXUP_CONFIG,
+    result = call_tool('benchmarks/benchmark.py', MIXUP_CONFIG,
                        '--mode', 'loader', '--data-root', shapes_root,
                        '--max-images', '4', '--batch-size', '2', '--runs',
                        '1', '--warmup', '0', check=True)
@@ -136,7 +84,7 @@ def test_benchmark_checkpoint_gives_spread_predictions(shapes_root, tmp_path):
     from mmengine.dataset import Compose, pseudo_collate
     from mmengine.registry import DefaultScope
     out = str(tmp_path / 'calibrated.pth')
-    result = call_tool('tools/analysis_tools/make_benchmark_checkpoint.py',
+    result = call_tool('benchmarks/make_checkpoint.py',
                        shapes_root, out, '--images', '6', '--logit-std', '2')
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].startswith(
@@ -176,13 +124,13 @@ def test_benchmark_checkpoint_gives_spread_predictions(shapes_root, tmp_path):
 
 def test_benchmark_tools_name_a_missing_file(tmp_path):
     missing = str(tmp_path / 'nowhere')
-    for args in [('tools/analysis_tools/benchmark.py',
+    for args in [('benchmarks/benchmark.py',
                   'configs/inception_v3_8xb32_in1k.py', '--mode', 'e2e',
                   '--data-root', missing),
-                 ('tools/analysis_tools/benchmark.py',
+                 ('benchmarks/benchmark.py',
                   'configs/inception_v3_8xb32_in1k.py',
                   str(tmp_path / 'missing.pth')),
-                 ('tools/analysis_tools/make_benchmark_checkpoint.py',
+                 ('benchmarks/make_checkpoint.py',
                   missing, str(tmp_path / 'out.pth'))]:
         result = call_tool(*args)
         assert result.returncode == 2, args

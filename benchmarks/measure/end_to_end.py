@@ -13,9 +13,9 @@ from mmpre_inception.checkpoint import check_state_dict_fits, read_weights
 from mmpre_inception.datasets import check_dataset_annotations
 from mmpre_inception.utils import check_config_runs_here, resolve_auto_workers
 
-from ..mmpretrain_reference import (build_mmpretrain_classifier,
-                                    mmpretrain_inception_config_path)
 from .common import autocast, median_rate
+from .mmpretrain_reference import (build_mmpretrain_classifier,
+                                   mmpretrain_inception_config_path)
 
 
 def loader_config(cfg: Config, *, data_root: Optional[str],

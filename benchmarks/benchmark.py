@@ -33,14 +33,14 @@ config (its pipeline, model and memory format).
 key in train mode); the anchors stay eager.
 
 Example:
-    python tools/analysis_tools/benchmark.py \\
+    python benchmarks/benchmark.py \\
         configs/inception_v3_8xb32_in1k.py --batch-size 8 32 --compare
-    python tools/analysis_tools/benchmark.py \\
+    python benchmarks/benchmark.py \\
         configs/inception_v3_8xb32_in1k.py --mode train --compare
-    python tools/analysis_tools/benchmark.py \\
+    python benchmarks/benchmark.py \\
         configs/inception_v3_8xb32_in1k.py CKPT --mode e2e --fold-bn \\
         --data-root data/imagenet --max-images 5000
-    python tools/analysis_tools/benchmark.py \\
+    python benchmarks/benchmark.py \\
         configs/inception_v3_8xb32_in1k.py --mode loader
 """
 
@@ -104,8 +104,9 @@ def main(argv=None) -> int:
     with command_line() as outcome:
         import torch
 
+        import measure as benchmarks
+
         from mmpre_inception import register_all_modules
-        from mmpre_inception.analysis import benchmarks
         from mmpre_inception.apis import check_file_exists, load_config
         register_all_modules()
         if args.checkpoint:
