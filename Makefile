@@ -1,26 +1,30 @@
-# Quick start: `make demo` and `make test`. The first use creates .venv/ and
-# installs the pinned stack and this checkout (in place, see setup.py's
-# develop_in_place); later runs reuse it.
+# Quick start: `make demo` and `make test`. The first use creates .venv/ with
+# the tested versions of the stack (requirements/constraints.txt) and this
+# checkout installed editable (`pip install -e .`); later runs reuse it.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+REQUIREMENTS := setup.py pyproject.toml $(wildcard requirements/*.txt)
 DEMO_DIR := work_dirs/demo
 DEMO_CONFIG := configs/demo/inception_v3_1xb16_shapes.py
+# The oldest versions the package declares (requirements/floors.txt).
+FLOORS_VENV := .venv-floors
+FLOORS_INSTALLED := $(FLOORS_VENV)/.installed
 
-.PHONY: install demo test docs clean-demo
+.PHONY: install demo test test-floors docs clean-demo
 
 install: $(INSTALLED)
 
-$(INSTALLED): setup.py requirements/runtime.txt requirements/mminstall.txt requirements/tests.txt requirements/docs.txt
+# torch first, so that no other package pulls another build of it.
+$(INSTALLED): $(REQUIREMENTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	# torch first and pinned, so nothing else pulls another build
-	$(PY) -m pip install -r requirements/runtime.txt
-	$(PY) -m pip install -r requirements/mminstall.txt -r requirements/tests.txt -r requirements/docs.txt
-	# in place, not `pip install -e .`, so that read_base() and mim find the
-	# files (setup.py, DevelopInPlace); drop an editable install made before
-	$(PY) -m pip uninstall --yes --quiet mmpre_inception 2>/dev/null || true
-	$(PY) setup.py --quiet develop_in_place
+	# what `setup.py develop_in_place` left before `pip install -e .`
+	rm -f $(VENV)/lib/python*/site-packages/mmpre_inception-checkout.pth
+	$(PY) -m pip install -c requirements/constraints.txt torch torchvision
+	$(PY) -m pip install -c requirements/constraints.txt \
+		-r requirements/mminstall.txt -r requirements/tests.txt \
+		-r requirements/docs.txt -e .
 	touch $(INSTALLED)
 
 demo: $(INSTALLED)
@@ -45,18 +49,40 @@ demo: $(INSTALLED)
 # comparisons (`numerics`) then run again on the kernels another CPU would
 # pick (ATen without AVX2/AVX-512, oneDNN at SSE4.1), so a tolerance that
 # holds only for this CPU's rounding fails here, not on the next machine.
+# Last, the tests of the code that depends on the stack's versions run on
+# its oldest declared versions (test-floors).
 # Two pytest-xdist workers of one thread each (tests/conftest.py), a test
 # file per worker: most of a tool's test is single-threaded Python (imports,
 # building the Runner), so two workers take about 0.6 times one's time on
 # the 2-core machine (docs/benchmark.md).
-PYTEST := $(PY) -m pytest -n 2 --dist loadfile
+PYTEST := -m pytest -n 2 --dist loadfile
 
-test: $(INSTALLED)
-	$(VENV)/bin/flake8 mmpre_inception tools tests demo setup.py
+test: $(INSTALLED) $(FLOORS_INSTALLED)
+	$(VENV)/bin/flake8 mmpre_inception tools tests demo benchmarks setup.py
 	$(VENV)/bin/lint-imports --config .importlinter
-	$(PYTEST) tests
+	$(PY) $(PYTEST) tests
 	ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 \
-		$(PYTEST) tests -m numerics -p no:cacheprovider
+		$(PY) $(PYTEST) tests -m numerics -p no:cacheprovider
+	$(MAKE) --no-print-directory test-floors
+
+# The tests of what depends on the versions of torch, timm, mmengine and
+# mmpretrain (optimizer, compile, checkpoints, configs, tools' start-up, a
+# training run and its resume), on the oldest versions setup.py admits.
+FLOORS_TESTS := tests/test_training_step.py tests/test_compile.py \
+	tests/test_checkpoint_kinds.py tests/test_private_apis.py \
+	tests/test_configs.py tests/test_tool_startup.py \
+	tests/test_package_import.py tests/test_no_work_lost.py
+
+test-floors: $(FLOORS_INSTALLED)
+	$(FLOORS_VENV)/bin/python $(PYTEST) $(FLOORS_TESTS) -p no:cacheprovider
+
+$(FLOORS_INSTALLED): $(REQUIREMENTS)
+	test -x $(FLOORS_VENV)/bin/python || $(PYTHON) -m venv $(FLOORS_VENV)
+	$(FLOORS_VENV)/bin/python -m pip install -c requirements/floors.txt \
+		torch torchvision
+	$(FLOORS_VENV)/bin/python -m pip install -c requirements/floors.txt \
+		-r requirements/mminstall.txt -r requirements/tests.txt -e .
+	touch $(FLOORS_INSTALLED)
 
 # The documentation site (docs/_build/html); any Sphinx warning fails it.
 docs: $(INSTALLED)

@@ -7,6 +7,7 @@ from helpers.tools import TINY_CONFIG, call_tool
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from mmpre_inception.checkpoint import load_checkpoint_file
 from mmpre_inception.registry import MODELS
 
 
@@ -47,3 +48,27 @@ def test_test_tool_compile_compiles_the_test_step(one_epoch_run, tiny_options,
         '--compile', '') == plain.stdout.splitlines()[-1]
     saved = next((tmp_path / 'compiled').rglob('tiny_shapes.py'))
     assert Config.fromfile(str(saved)).compile == dict(backend='eager')
+
+
+@pytest.mark.slow
+def test_the_compiled_training_step_trains_as_eager(tiny_options, tmp_path):
+    """``tools/train.py --amp --compile`` (dynamo traces the training
+    step, mmengine's autocast context included; torch.compile's eager
+    backend, since inductor is tested above): the weights of the eager
+    run, bit for bit, since the traced graph runs the same operations."""
+    weights = []
+    for name, flags in (('eager', []),
+                        ('compiled', ['--compile', 'compile.backend=eager'])):
+        work_dir = tmp_path / name
+        options = tiny_options('train_cfg.max_epochs=1',
+                               'train_dataloader.dataset.indices=8',
+                               *flags[1:])
+        result = call_tool('tools/train.py', TINY_CONFIG, '--amp',
+                           *flags[:1], '--work-dir', str(work_dir),
+                           *options, check=True)
+        log = result.stdout + result.stderr
+        assert ('Model has been "compiled"' in log) == bool(flags)
+        weights.append(load_checkpoint_file(
+            str(work_dir / 'epoch_1.pth'))['state_dict'])
+    for key, value in weights[0].items():
+        assert torch.equal(weights[1][key], value), key

@@ -4,17 +4,15 @@ import glob
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 import sysconfig
 
 import pytest
 from helpers.tools import REPO, same_threads
-from mmengine.config import Config
 
-import mmpre_inception
 from mmpre_inception.checkpoint import load_checkpoint_file
-from mmpre_inception.utils import ConfigError, load_config
 
 pytestmark = pytest.mark.slow
 
@@ -154,28 +152,55 @@ def write_project_config(tmp_path, data_root='data') -> str:
     return str(path)
 
 
-def test_this_install_lets_a_project_elsewhere_inherit_our_configs(tmp_path):
-    """What `make` installs: mmengine finds the configs in this checkout."""
-    cfg = Config.fromfile(write_project_config(tmp_path))
-    assert cfg.model.type is mmpre_inception.models.InceptionClassifier
-    assert cfg.model.head.num_classes == 10
-    assert cfg.train_cfg.max_epochs == 1
+def checkout_copy(where) -> str:
+    """This checkout's files as a fresh clone has them (tracked, and new
+    ones not ignored), without what was built or installed here."""
+    files = subprocess.run(
+        ['git', 'ls-files', '--cached', '--others', '--exclude-standard'],
+        cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    clone = osp.join(where, 'mmpre_inception_clone')
+    for name in files:
+        source = osp.join(REPO, name)
+        if not osp.lexists(source):
+            continue  # deleted, not yet committed
+        os.makedirs(osp.dirname(osp.join(clone, name)), exist_ok=True)
+        if osp.islink(source):
+            os.symlink(os.readlink(source), osp.join(clone, name))
+        else:
+            shutil.copy2(source, osp.join(clone, name))
+    return clone
 
 
-def test_an_editable_install_gets_a_one_line_fix(tmp_path, monkeypatch):
-    """Under `pip install -e .` mmengine looks for our configs in
-    site-packages; our tools say what to do instead of that path alone."""
-    import mmengine.config.config as mmengine_config
-    site = tmp_path / 'site-packages'
-    monkeypatch.setattr(mmengine_config, 'get_installed_path',
-                        lambda package: str(site / package))
-    with pytest.raises(ConfigError) as error:
-        load_config(write_project_config(tmp_path))
-    message = str(error.value)
-    assert '\n' not in message
-    assert message.startswith(
-        f'cannot read config {tmp_path}/my_config.py: '
-        f'{site}/mmpre_inception/configs/inception_v3_8xb32_in1k.py does '
-        'not exist: mmpre_inception looks installed with `pip install -e`')
-    assert message.endswith('install with `make install` (python setup.py '
-                            'develop_in_place) or `pip install .` instead')
+def test_pip_install_editable_lets_a_project_elsewhere_train(
+        shapes_root, tmp_path):
+    """``pip install -e .`` of a fresh clone (PEP 660: its metadata in
+    site-packages, its files in the clone), then a project's config in
+    another folder that inherits ours with ``read_base()``: our tools read
+    it and train a step. The stack comes from this environment (a .pth
+    file), so nothing is downloaded."""
+    clone = checkout_copy(tmp_path)
+    venv = tmp_path / 'venv'
+    run(sys.executable, '-m', 'venv', '--without-pip', venv, cwd=tmp_path)
+    python = venv / 'bin' / 'python'
+    site = run(python, '-c', 'import sysconfig; '
+               'print(sysconfig.get_paths()["purelib"])',
+               cwd=tmp_path).stdout.strip()
+    with open(osp.join(site, 'stack_from_the_test_env.pth'), 'w') as f:
+        f.write(sysconfig.get_paths()['purelib'] + '\n')
+    run(python, '-m', 'pip', 'install', '--quiet', '--no-deps',
+        '--no-build-isolation', '-e', clone, cwd=tmp_path)
+    installed = run(python, '-c', 'import mmpre_inception, importlib.'
+                    'metadata as m; print(mmpre_inception.__file__); '
+                    'print(m.distribution("mmpre_inception")._path)',
+                    cwd=tmp_path).stdout.split()
+    assert installed[0] == osp.join(clone, 'mmpre_inception', '__init__.py')
+    assert installed[1].startswith(site)  # the metadata: site-packages
+    project = tmp_path / 'project'
+    project.mkdir()
+    config = write_project_config(project, shapes_root)
+    run(python, osp.join(clone, 'tools', 'train.py'), config, '--work-dir',
+        'work', '--no-validate', '--cfg-options',
+        'train_dataloader.dataset.indices=8', cwd=project)
+    state = load_checkpoint_file(str(project / 'work' / 'epoch_1.pth'))
+    assert state['state_dict']['head.fc.weight'].shape == (10, 2048)
+    assert state['meta']['iter'] == 1

@@ -1,12 +1,14 @@
 """The private torch and mmengine APIs of engine/private_apis.py still
 exist as used: a new release that changes one fails here, not in a run."""
 import inspect
+import os.path as osp
 
 import torch
 from mmengine.hooks import CheckpointHook
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
+import mmpre_inception
 from mmpre_inception.engine import private_apis
 
 
@@ -46,3 +48,18 @@ def test_torchs_private_apis_are_there():
     assert iterator is not None and hasattr(iterator, '_shutdown_workers')
     private_apis.shutdown_loader_workers(loader)
     assert loader._iterator is None and not iterator._workers_status[0]
+
+
+def test_mmengine_reads_read_base_imports_through_get_installed_path():
+    """utils.config.packages_found_where_they_import replaces the name
+    mmengine's config parser calls for a ``read_base()`` absolute import."""
+    import mmengine.config.config as mmengine_config
+
+    from mmpre_inception.utils.config import packages_found_where_they_import
+    source = inspect.getsource(mmengine_config.Config._parse_lazy_import)
+    assert 'root_path = get_installed_path(package)' in source
+    recorded = mmengine_config.get_installed_path
+    with packages_found_where_they_import():
+        assert mmengine_config.get_installed_path('mmpre_inception') == \
+            osp.dirname(mmpre_inception.__file__)
+    assert mmengine_config.get_installed_path is recorded

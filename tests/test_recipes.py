@@ -321,7 +321,7 @@ def lr_trace(cfg, model, iters_per_epoch, epochs):
     schedulers = []
     for scheduler_cfg in cfg.param_scheduler:
         scheduler_cfg = dict(scheduler_cfg, optimizer=optim_wrapper)
-        cls = scheduler_cfg.pop('type')
+        cls = PARAM_SCHEDULERS.get(scheduler_cfg.pop('type'))
         if scheduler_cfg.pop('convert_to_iter_based', False):
             schedulers.append(cls.build_iter_from_epoch(
                 epoch_length=iters_per_epoch, **scheduler_cfg))

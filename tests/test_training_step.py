@@ -19,6 +19,7 @@ from torch import nn
 
 from measure.training_step import measure_training
 from mmpre_inception.engine import MultiTensorEMA, RMSpropTF
+from mmpre_inception.engine.optimizers.rmsprop_tf import TIMM_HAS_FOREACH
 from mmpre_inception.registry import MODELS
 from mmpre_inception.utils import load_config
 
@@ -131,7 +132,8 @@ def recipe_wrapper(model, reference: bool):
     if reference:
         cfg.pop('constructor')
         cfg.optimizer.type = TimmRMSpropTF
-        cfg.optimizer.foreach = False
+        if TIMM_HAS_FOREACH:
+            cfg.optimizer.foreach = False
     return build_optim_wrapper(model, cfg)
 
 
@@ -251,7 +253,7 @@ def test_optimizer_state_moves_between_ours_and_timms():
     ours = recipe_wrapper(model, reference=False)
     run_recipe(model, ours, MultiTensorEMA(model, momentum=0.1),
                make_batches(3))
-    timms = TimmRMSpropTF(model.parameters(), lr=1.0)
+    timms = timms_loop(model.parameters(), lr=1.0)
     timms.param_groups = []
     for group in ours.optimizer.param_groups:
         timms.add_param_group(dict(group))
@@ -267,24 +269,56 @@ def test_optimizer_state_moves_between_ours_and_timms():
             assert torch.equal(saved[key], loaded[key])
 
 
-def test_momentum_zero_and_decoupled_decay_match_the_loop():
+def timms_loop(params, **options):
+    """timm's RMSpropTF, one parameter at a time (its only step before
+    1.0.30)."""
+    if TIMM_HAS_FOREACH:
+        options['foreach'] = False
+    return TimmRMSpropTF(params, **options)
+
+
+def our_own_step(params, **options):
+    """Ours with its own multi-tensor step, what it runs beside a timm
+    without one (tests/floors run it so for real)."""
+    optimizer = RMSpropTF(params, **options)
+    optimizer.own_multi_tensor_step = True
+    return optimizer
+
+
+@pytest.mark.parametrize('options', [
+    dict(momentum=0.9, weight_decay=4e-5),  # the paper's
+    dict(momentum=0.0),
+    dict(momentum=0.9, decoupled_decay=True, weight_decay=0.1),
+    dict(momentum=0.9, decoupled_decay=True, corrected_weight_decay=True,
+         weight_decay=0.1),
+    dict(momentum=0.9, lr_in_momentum=False),
+    dict(momentum=0.9, centered=True),  # timm's loop within ours
+])
+def test_every_multi_tensor_step_is_timms_loop(options):
+    """Ours (timm's multi-tensor path where timm has one, our own where it
+    does not) and timm's per-parameter loop: the same elementwise
+    operations in the same order, so on a CPU the same bits."""
     generator = torch.Generator().manual_seed(0)
     start = [torch.randn(5, 3, generator=generator) for _ in range(3)]
     grads = [[torch.randn(5, 3, generator=generator) for _ in range(3)]
              for _ in range(4)]
-    for options in (dict(momentum=0.0), dict(momentum=0.9,
-                                             decoupled_decay=True,
-                                             weight_decay=0.1),
-                    dict(momentum=0.9, lr_in_momentum=False)):
-        results = []
-        for optimizer_type, foreach in ((RMSpropTF, True),
-                                        (TimmRMSpropTF, False)):
-            params = [nn.Parameter(p.clone()) for p in start]
-            optimizer = optimizer_type(params, lr=0.1, eps=1.0,
-                                       foreach=foreach, **options)
-            for step in grads:
-                for param, grad in zip(params, step):
-                    param.grad = grad.clone()
-                optimizer.step()
-            results.append(torch.stack([p.detach() for p in params]))
-        torch.testing.assert_close(results[0], results[1], rtol=0, atol=0)
+    builders = [timms_loop, our_own_step] + (
+        [RMSpropTF] if TIMM_HAS_FOREACH else [])
+    results = []
+    for build in builders:
+        params = [nn.Parameter(p.clone()) for p in start]
+        optimizer = build(params, lr=0.1, eps=1.0, **options)
+        for step in grads:
+            for param, grad in zip(params, step):
+                param.grad = grad.clone()
+            optimizer.step()
+        results.append((torch.stack([p.detach() for p in params]),
+                        [dict(optimizer.state[p]) for p in params]))
+    (expected, expected_state), *others = results
+    for got, state in others:
+        torch.testing.assert_close(got, expected, rtol=0, atol=0)
+        for ours, theirs in zip(state, expected_state):
+            assert ours.keys() == theirs.keys()
+            for key in theirs:
+                torch.testing.assert_close(ours[key], theirs[key], rtol=0,
+                                           atol=0)

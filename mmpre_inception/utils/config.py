@@ -1,7 +1,9 @@
 """Reading a config and the ``--cfg-options`` a user gives with it."""
+import contextlib
 import difflib
+import importlib.util
 import os.path as osp
-from typing import Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
 import torch
 from mmengine.config import Config
@@ -30,11 +32,10 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     if not osp.isfile(path):
         raise ConfigError(f'config file not found: {path}')
     try:
-        cfg = Config.fromfile(path)
+        with packages_found_where_they_import():
+            cfg = Config.fromfile(path)
     except Exception as error:  # mmengine raises many kinds on bad syntax
-        hint = editable_install_hint(str(error))
-        raise ConfigError(
-            f'cannot read config {path}: {hint or error}') from error
+        raise ConfigError(f'cannot read config {path}: {error}') from error
     if cfg_options:
         for key, value in cfg_options.items():
             check_option_key(cfg, key)
@@ -103,31 +104,37 @@ needs an integer (the config has 3)
                           'of at least 1')
 
 
-def editable_install_hint(message: str) -> Optional[str]:
-    """Explain mmengine's "not found" for our configs under ``pip install -e``.
+@contextlib.contextmanager
+def packages_found_where_they_import() -> Iterator[None]:
+    """While a config is read, mmengine finds the files of ``read_base()``'s
+    absolute imports (``from mmpre_inception.configs... import *`` in a
+    project elsewhere) where the package imports from.
 
-    ``read_base()`` resolves ``from mmpre_inception.configs... import *``
-    through the package's recorded install location. A PEP 660 editable
-    install records site-packages while the files stay in the checkout, so
-    mmengine names a file that does not exist (setup.py, DevelopInPlace).
-
-    Args:
-        message (str): The error mmengine raised.
-
-    Returns:
-        str, optional: One line saying what to do, or None if the error has
-        another cause.
+    mmengine 0.10.7's ``get_installed_path`` looks for a package's files
+    next to its recorded metadata. A PEP 660 editable install (``pip
+    install -e .``, every mode of setuptools') records site-packages while
+    the files stay in the checkout, so a project's config would not find
+    ours. mmengine's main branch looks where the package imports from
+    first; 0.10.7, the latest release, does not. mmpretrain's tools and mim
+    read configs without this (docs/training.md).
     """
-    missing, found, _ = message.partition(' not found!')
-    package_dir = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    configs = osp.join('mmpre_inception', 'configs', '')
-    if not found or configs not in missing or \
-            missing.startswith(osp.join(package_dir, '')):
-        return None
-    return (f'{missing} does not exist: mmpre_inception looks installed with '
-            f'`pip install -e`, whose recorded location read_base() follows, '
-            f'but its files are in {package_dir}; install with `make install` '
-            '(python setup.py develop_in_place) or `pip install .` instead')
+    import mmengine.config.config as mmengine_config
+    recorded = mmengine_config.get_installed_path
+
+    def installed_path(package: str) -> str:
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.origin is not None:
+            return osp.dirname(spec.origin)
+        return recorded(package)
+
+    mmengine_config.get_installed_path = installed_path
+    try:
+        yield
+    finally:
+        mmengine_config.get_installed_path = recorded
 
 
 def check_option_key(cfg: Config, key: str) -> None:
