@@ -1,11 +1,15 @@
 """``compile``: mmengine's config key, which compiles the training step,
 and ours for the test and validation steps (``tools/test.py --compile``)."""
+import contextlib
+
 import pytest
 import torch
 from helpers.numerics import assert_within_rounding, calibrate, float64_copy
 from helpers.tools import TINY_CONFIG, call_tool
 from mmengine.config import Config
+from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
+from mmpretrain.structures import DataSample
 
 from mmpre_inception.checkpoint import load_checkpoint_file
 from mmpre_inception.registry import MODELS
@@ -72,3 +76,46 @@ def test_the_compiled_training_step_trains_as_eager(tiny_options, tmp_path):
             str(work_dir / 'epoch_1.pth'))['state_dict'])
     for key, value in weights[0].items():
         assert torch.equal(weights[1][key], value), key
+
+
+class MMEngineAutocastWrapper(OptimWrapper):
+    """mmengine's AmpOptimWrapper's context (its ``autocast`` helper) on a
+    CPU, where that wrapper itself refuses to run: the GPU path that
+    ``tools/train.py --amp --compile`` takes, for dynamo to trace."""
+
+    @contextlib.contextmanager
+    def optim_context(self, model):
+        from mmengine.runner.amp import autocast
+        with super().optim_context(model), autocast(
+                device_type='cpu', dtype=torch.bfloat16):
+            yield
+
+
+def test_compiled_train_step_enters_mmengines_autocast_eagerly():
+    """The compiled step (dynamo, eager backend) under mmengine's autocast
+    helper, which dynamo in torch 2.11 fails to trace (make test-floors
+    runs this on it): the eager step's losses and weights, bit for bit."""
+    cfg = Config.fromfile(TINY_CONFIG)
+    results = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        with DefaultScope.overwrite_default_scope('mmpre_inception'):
+            model = MODELS.build(cfg.model)
+        model.init_weights()
+        wrapper = MMEngineAutocastWrapper(
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+        step = torch.compile(model.train_step, backend='eager') \
+            if compiled else model.train_step
+        generator = torch.Generator().manual_seed(1)
+        data = dict(
+            inputs=[torch.randint(0, 256, (3, 80, 80), dtype=torch.uint8,
+                                  generator=generator) for _ in range(2)],
+            data_samples=[DataSample().set_gt_label(label)
+                          for label in (0, 3)])
+        losses = [step(data, wrapper)['loss'] for _ in range(2)]
+        assert not torch.is_autocast_enabled('cpu')  # left behind it
+        results.append((losses, model.state_dict()))
+    (eager_losses, eager_state), (losses, state) = results
+    assert [float(x) for x in losses] == [float(x) for x in eager_losses]
+    for key, value in eager_state.items():
+        assert torch.equal(state[key], value), key

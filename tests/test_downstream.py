@@ -10,7 +10,7 @@ import sys
 import sysconfig
 
 import pytest
-from helpers.tools import REPO, same_threads
+from helpers.tools import REPO, run_outside as run
 
 from mmpre_inception.checkpoint import load_checkpoint_file
 
@@ -50,16 +50,6 @@ test_dataloader = val_dataloader
 train_cfg.update(max_epochs=1)
 custom_hooks = []
 '''
-
-
-def run(*args, cwd, timeout=600) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONUNBUFFERED='1', **same_threads())
-    env.pop('PYTHONPATH', None)
-    result = subprocess.run([str(arg) for arg in args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, \
-        f'{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
-    return result
 
 
 @pytest.fixture(scope='module')

@@ -40,23 +40,18 @@ _EXIF_ORIENTATION = 0x0112
 
 
 class ImageHeader(NamedTuple):
-    """What an image file's header says, read by Pillow without decoding.
-
-    Attributes:
-        format (str): Pillow's name of the format (``'JPEG'``, ``'PNG'``).
-        size (tuple[int, int]): (height, width) as stored, before the EXIF
-            orientation turns it.
-        mode (str): Pillow's mode (``'L'``, ``'RGB'``, ``'CMYK'``, ...).
-        orientation (int): EXIF orientation, 1 when upright or absent; 5
-            to 8 swap width and height.
-        scan_start (int, optional): JPEG: where the first scan's data
-            starts, after every header segment (an EXIF thumbnail's
-            included).
-    """
+    """What an image file's header says, read by Pillow without decoding."""
+    #: Pillow's name of the format (``'JPEG'``, ``'PNG'``, ...).
     format: str
+    #: (height, width) as stored, before the EXIF orientation turns it.
     size: Tuple[int, int]
+    #: Pillow's mode (``'L'``, ``'RGB'``, ``'CMYK'``, ...).
     mode: str
+    #: EXIF orientation, 1 when upright or absent; 5 to 8 swap width and
+    #: height.
     orientation: int
+    #: JPEG: where the first scan's data starts, after every header
+    #: segment (an EXIF thumbnail's included); None for other formats.
     scan_start: Optional[int]
 
     @property

@@ -57,6 +57,18 @@ def run_tool(*args: str, cwd: str = REPO, check: bool = True,
     return result
 
 
+def run_outside(*args, cwd, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run a command as in another environment (no PYTHONPATH of this one),
+    raising with its output if it fails."""
+    env = dict(os.environ, PYTHONUNBUFFERED='1', **same_threads())
+    env.pop('PYTHONPATH', None)
+    result = subprocess.run([str(arg) for arg in args], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, \
+        f'{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
+    return result
+
+
 _TOOL_MODULES: dict = {}
 
 

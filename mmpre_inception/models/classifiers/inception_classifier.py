@@ -1,4 +1,5 @@
 """ImageClassifier that also loads mmpretrain's Inception V3 checkpoints."""
+import contextlib
 from typing import Optional
 
 import torch
@@ -33,6 +34,21 @@ def _auxiliary_may_be_absent(model, incompatible_keys) -> None:
 @torch.compiler.disable
 def _update_params(optim_wrapper, loss: torch.Tensor) -> None:
     optim_wrapper.update_params(loss)
+
+
+@torch.compiler.disable
+def _enter_optim_context(optim_wrapper, model) -> contextlib.ExitStack:
+    # Entered eagerly: dynamo in torch 2.11 fails inside mmengine's
+    # autocast helper (AmpOptimWrapper's context) with packaging 26
+    # (InternalTorchDynamoError from its version check).
+    context = contextlib.ExitStack()
+    context.enter_context(optim_wrapper.optim_context(model))
+    return context
+
+
+@torch.compiler.disable
+def _exit_optim_context(context: contextlib.ExitStack) -> None:
+    context.close()
 
 
 @MODELS.register_module()
@@ -120,14 +136,19 @@ class InceptionClassifier(ImageClassifier):
         return tuple(torch.cat(outputs) for outputs in zip(*parts))
 
     def train_step(self, data: dict, optim_wrapper) -> dict:
-        """mmengine's ``BaseModel.train_step``, with the update (backward,
-        clipping, optimizer step, the hooks wrapped around it) run eagerly
-        when ``compile`` compiles this step: dynamo cannot trace mmengine's
-        scheduler wrapper around the optimizer step (torch 2.14), and the
+        """mmengine's ``BaseModel.train_step``, with the optimizer wrapper's
+        context (autocast, gradient accumulation) entered and left, and the
+        update (backward, clipping, optimizer step, the hooks wrapped
+        around it) run, eagerly when ``compile`` compiles this step: dynamo
+        cannot trace mmengine's scheduler wrapper around the optimizer step
+        (torch 2.14) nor, in torch 2.11, its autocast helper; the
         multi-tensor update needs no compiling to be launch-light."""
-        with optim_wrapper.optim_context(self):
+        context = _enter_optim_context(optim_wrapper, self)
+        try:
             data = self.data_preprocessor(data, True)
             losses = self._run_forward(data, mode='loss')
+        finally:
+            _exit_optim_context(context)
         loss, log_vars = self.parse_losses(losses)
         _update_params(optim_wrapper, loss)
         return log_vars
