@@ -66,12 +66,15 @@ test: $(INSTALLED) $(FLOORS_INSTALLED)
 	$(MAKE) --no-print-directory test-floors
 
 # The tests of what depends on the versions of torch, timm, mmengine and
-# mmpretrain (optimizer, compile, checkpoints, configs, tools' start-up, a
-# training run and its resume), on the oldest versions setup.py admits.
+# mmpretrain (optimizer, dynamo, checkpoints and resumes, configs, private
+# APIs, tools' start-up), on the oldest versions setup.py admits. Inductor's
+# compile of the model is left out (50 s on two cores): the other compile
+# tests run dynamo on these versions.
 FLOORS_TESTS := tests/test_training_step.py tests/test_compile.py \
-	tests/test_checkpoint_kinds.py tests/test_private_apis.py \
-	tests/test_configs.py tests/test_tool_startup.py \
-	tests/test_package_import.py tests/test_no_work_lost.py
+	tests/test_no_work_lost.py tests/test_checkpoint_errors.py \
+	tests/test_private_apis.py tests/test_configs.py \
+	tests/test_tool_startup.py tests/test_package_import.py \
+	--deselect tests/test_compile.py::test_the_compiled_model_gives_eagers_logits
 
 test-floors: $(FLOORS_INSTALLED)
 	$(FLOORS_VENV)/bin/python $(PYTEST) $(FLOORS_TESTS) -p no:cacheprovider

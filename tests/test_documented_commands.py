@@ -158,6 +158,11 @@ def check_other_command(document, words):
             with open(path) as f:
                 requirements += f.read()
         for name in words[2:]:
+            if name.startswith('-'):
+                continue  # -e, -r
+            if name.endswith('.txt'):
+                assert osp.isfile(osp.join(REPO, name)), name
+                continue
             assert name in ('.', 'openmim') or re.search(
                 rf'^{re.escape(name)}\b', requirements, re.M), \
                 f'{document}: pip install {name}'

@@ -1,16 +1,14 @@
 """Our package as users install it: a wheel with mim's tools, and a
 project elsewhere that inherits our configs with ``read_base()``."""
-import glob
 import json
 import os
 import os.path as osp
 import shutil
 import subprocess
-import sys
-import sysconfig
 
 import pytest
-from helpers.tools import REPO, run_outside as run
+from helpers.tools import REPO, build_wheel, venv_with_this_stack
+from helpers.tools import run_outside as run
 
 from mmpre_inception.checkpoint import load_checkpoint_file
 
@@ -63,23 +61,13 @@ def wheel_venv(tmp_path_factory):
     client mim's train, test and search never import, so only the three
     modules those import that the stack lacks are added."""
     where = tmp_path_factory.mktemp('wheel')
-    run(sys.executable, '-m', 'pip', 'wheel', '--quiet', '--no-deps',
-        '--no-build-isolation', '--wheel-dir', where / 'dist', REPO,
-        cwd=where)
-    wheel, = glob.glob(str(where / 'dist' / 'mmpre_inception-*.whl'))
-    venv = where / 'venv'
-    run(sys.executable, '-m', 'venv', venv, cwd=where)
-    python = venv / 'bin' / 'python'
-    venv_site = run(python, '-c', 'import sysconfig; '
-                    'print(sysconfig.get_paths()["purelib"])',
-                    cwd=where).stdout.strip()
-    with open(osp.join(venv_site, 'stack_from_the_test_env.pth'), 'w') as f:
-        f.write(sysconfig.get_paths()['purelib'] + '\n')
+    wheel = build_wheel(where)
+    python, venv_site = venv_with_this_stack(where / 'venv')
     run(python, '-m', 'pip', 'install', '--quiet', '--no-deps', 'openmim',
         'tabulate', 'colorama', 'pandas', cwd=where)
     run(python, '-m', 'pip', 'install', '--quiet', '--no-deps', wheel,
         cwd=where)
-    return dict(bin=venv / 'bin', site=venv_site,
+    return dict(bin=where / 'venv' / 'bin', site=venv_site,
                 package=osp.join(venv_site, 'mmpre_inception'))
 
 
@@ -169,14 +157,7 @@ def test_pip_install_editable_lets_a_project_elsewhere_train(
     it and train a step. The stack comes from this environment (a .pth
     file), so nothing is downloaded."""
     clone = checkout_copy(tmp_path)
-    venv = tmp_path / 'venv'
-    run(sys.executable, '-m', 'venv', '--without-pip', venv, cwd=tmp_path)
-    python = venv / 'bin' / 'python'
-    site = run(python, '-c', 'import sysconfig; '
-               'print(sysconfig.get_paths()["purelib"])',
-               cwd=tmp_path).stdout.strip()
-    with open(osp.join(site, 'stack_from_the_test_env.pth'), 'w') as f:
-        f.write(sysconfig.get_paths()['purelib'] + '\n')
+    python, site = venv_with_this_stack(tmp_path / 'venv')
     run(python, '-m', 'pip', 'install', '--quiet', '--no-deps',
         '--no-build-isolation', '-e', clone, cwd=tmp_path)
     installed = run(python, '-c', 'import mmpre_inception, importlib.'

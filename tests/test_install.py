@@ -1,14 +1,12 @@
 """Installing the package leaves the user's stack as it is: the wheel's
 requirements are ranges, and pip, asked to install it beside a stack in
 range, installs the package alone."""
-import glob
 import json
-import sys
-import sysconfig
 import zipfile
 
 import pytest
-from helpers.tools import REPO, run_outside as run
+from helpers.tools import build_wheel, venv_with_this_stack
+from helpers.tools import run_outside as run
 
 pytestmark = pytest.mark.slow
 
@@ -18,11 +16,7 @@ STACK = ('torch', 'torchvision', 'mmengine', 'mmcv', 'mmcv-lite',
 
 @pytest.fixture(scope='module')
 def wheel(tmp_path_factory) -> str:
-    where = tmp_path_factory.mktemp('wheel')
-    run(sys.executable, '-m', 'pip', 'wheel', '--quiet', '--no-deps',
-        '--no-build-isolation', '--wheel-dir', where, REPO, cwd=where)
-    found, = glob.glob(str(where / 'mmpre_inception-*.whl'))
-    return found
+    return build_wheel(tmp_path_factory.mktemp('wheel'))
 
 
 def requirements(wheel: str) -> dict:
@@ -56,14 +50,7 @@ def test_installing_beside_a_stack_in_range_changes_none_of_it(
     """A fresh environment that holds this test environment's stack (a
     .pth file): ``pip install --dry-run`` of the wheel would install the
     package and nothing else."""
-    venv = tmp_path / 'venv'
-    run(sys.executable, '-m', 'venv', '--without-pip', venv, cwd=tmp_path)
-    python = venv / 'bin' / 'python'
-    site = run(python, '-c', 'import sysconfig; '
-               'print(sysconfig.get_paths()["purelib"])',
-               cwd=tmp_path).stdout.strip()
-    with open(f'{site}/stack_from_the_test_env.pth', 'w') as f:
-        f.write(sysconfig.get_paths()['purelib'] + '\n')
+    python, _ = venv_with_this_stack(tmp_path / 'venv')
     report = tmp_path / 'report.json'
     run(python, '-m', 'pip', 'install', '--dry-run', '--quiet', '--report',
         report, wheel, cwd=tmp_path)

@@ -1,12 +1,14 @@
 """Where the repository is, and how tests run its command-line tools as a
 user would."""
 import contextlib
+import glob
 import importlib.util
 import io
 import os
 import os.path as osp
 import subprocess
 import sys
+import sysconfig
 
 import torch
 
@@ -67,6 +69,28 @@ def run_outside(*args, cwd, timeout: int = 600) -> subprocess.CompletedProcess:
     assert result.returncode == 0, \
         f'{args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
     return result
+
+
+def build_wheel(where) -> str:
+    """Our wheel, built from this checkout into ``where``."""
+    run_outside(sys.executable, '-m', 'pip', 'wheel', '--quiet', '--no-deps',
+                '--no-build-isolation', '--wheel-dir', where, REPO, cwd=where)
+    wheel, = glob.glob(osp.join(str(where), 'mmpre_inception-*.whl'))
+    return wheel
+
+
+def venv_with_this_stack(path) -> tuple:
+    """A fresh virtual environment at ``path`` that sees this one's
+    packages (torch, the OpenMMLab stack, pip) through a .pth file, so
+    that nothing is downloaded again: (its python, its site-packages)."""
+    run_outside(sys.executable, '-m', 'venv', '--without-pip', path,
+                cwd=osp.dirname(str(path)))
+    python = osp.join(str(path), 'bin', 'python')
+    site = run_outside(python, '-c', 'import sysconfig; print(sysconfig.'
+                       'get_paths()["purelib"])', cwd=str(path)).stdout.strip()
+    with open(osp.join(site, 'stack_from_the_test_env.pth'), 'w') as f:
+        f.write(sysconfig.get_paths()['purelib'] + '\n')
+    return python, site
 
 
 _TOOL_MODULES: dict = {}
