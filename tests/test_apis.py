@@ -88,3 +88,77 @@ def test_shipped_demo_image_is_a_star_the_demo_model_can_read(one_epoch_run):
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 5
     assert all(line.split()[-1] in SHAPES for line in lines)
+
+
+# --- arrays of every kind a user hands over ---
+
+
+@pytest.fixture(scope='module')
+def predictor(one_epoch_run):
+    return ImagePredictor(TINY_CONFIG, osp.join(one_epoch_run, 'epoch_1.pth'))
+
+
+def scores_of(predictor, image, **options):
+    (result, ) = predictor(image, topk=10, **options)
+    return sorted((label, score) for label, score, _ in result['topk'])
+
+
+def test_other_dtypes_score_as_the_8_bit_image(predictor, val_images,
+                                               tmp_path):
+    """uint16 as a 16-bit PNG of the same picture decodes (OpenCV, 8 bits
+    by /256), float in 0..1 as PIL's and torchvision's convention has it,
+    RGB when told so: each scores as the 8-bit BGR array, not as a
+    saturated or near-black image."""
+    import cv2
+    bgr = read_image(val_images[0][0])
+    expected = scores_of(predictor, bgr)
+    sixteen = bgr.astype(np.uint16) * 257 + 100  # every 8-bit level, spread
+    png = str(tmp_path / 'sixteen.png')
+    cv2.imwrite(png, sixteen)
+    assert scores_of(predictor, sixteen) == scores_of(predictor, png)
+    assert scores_of(predictor, bgr.astype(np.float32) / 255) == expected
+    assert scores_of(predictor, bgr.astype(np.float64) / 255) == expected
+    assert scores_of(predictor, np.ascontiguousarray(bgr[:, :, ::-1]),
+                     channel_order='rgb') == expected
+    # BGRA and a 2-D grayscale array, as mmcv's loader decodes such files
+    alpha = np.dstack([bgr, np.full(bgr.shape[:2], 7, np.uint8)])
+    assert scores_of(predictor, alpha) == expected
+    gray = bgr[:, :, 1]
+    assert scores_of(predictor, gray) == scores_of(
+        predictor, np.repeat(gray[:, :, None], 3, axis=2))
+
+
+@pytest.mark.parametrize('image, message', [
+    (np.zeros((8, 8, 3), bool), 'an image array of dtype bool: give uint8 '
+     '(0..255), uint16 (0..65535) or float (0..1)'),
+    (np.zeros((8, 8, 3), np.int64), 'an image array of dtype int64: give'),
+    (np.full((8, 8, 3), 255.0, np.float32), 'a float32 image must hold '
+     'values in 0..1 (PIL and torchvision convention), got 255..255'),
+    (np.full((8, 8, 3), np.nan), 'a float64 image must hold values in 0..1'),
+    (np.zeros((0, 0, 3), np.uint8), 'an empty image array (shape (0, 0, '
+     '3))'),
+    (np.zeros((8, 8, 2), np.uint8), 'an image array must be H x W or H x W '
+     'x C with C = 1, 3 or 4, got shape (8, 8, 2)'),
+    (None, 'an image of type NoneType: give a file path or a decoded numpy '
+     'array'),
+    (b'\xff\xd8\xff', 'an image of type bytes: decode it first'),
+    (torch.zeros(3, 8, 8), 'an image of type Tensor: convert it with '
+     'tensor.permute(1, 2, 0).cpu().numpy()'),
+    ([], 'no images given ([]): give a file path, an array, or a list of '
+     'them'),
+])
+def test_what_cannot_be_an_image_is_refused_in_one_line(predictor, image,
+                                                        message):
+    with pytest.raises(ValueError) as error:
+        predictor(image)
+    assert str(error.value).startswith(message), str(error.value)
+    assert '\n' not in str(error.value)
+
+
+@pytest.mark.parametrize('options, message', [
+    (dict(topk=0), 'topk=0: give an integer of 1 or more'),
+    (dict(channel_order='hsv'), "channel_order 'hsv': give 'bgr'"),
+])
+def test_bad_options_are_refused_in_one_line(predictor, options, message):
+    with pytest.raises(ValueError, match=message.replace('(', r'\(')):
+        predictor(np.zeros((8, 8, 3), np.uint8), **options)
