@@ -71,7 +71,8 @@ def test_confusion_matrix_of_a_checkpoint_and_of_a_result_file(
     assert f'{np.trace(expected)} of 20 correct' in result.stdout
     # From the result file, the matrix as mmpretrain's --out writes it.
     call_tool('tools/analysis_tools/confusion_matrix.py', TINY_CONFIG,
-              out_file, '--out', str(tmp_path / 'cm.pkl'), check=True)
+              out_file, '--out', str(tmp_path / 'cm.pkl'), *tiny_options(),
+              check=True)
     with open(tmp_path / 'cm.pkl', 'rb') as f:
         matrix = pickle.load(f)
     assert isinstance(matrix, torch.Tensor)
@@ -87,11 +88,13 @@ def test_confusion_matrix_refuses_an_out_it_cannot_write(evaluated):
         'error: --out cm.png: give a .csv, .pkl, .json file')
 
 
-def test_analyze_results_takes_mmpretrains_positionals(evaluated, tmp_path):
+def test_analyze_results_takes_mmpretrains_positionals(evaluated, tmp_path,
+                                                       tiny_options):
     _, out_file, _ = evaluated
     result = call_tool('tools/analysis_tools/analyze_results.py',
                        TINY_CONFIG, out_file, '--out-dir', str(tmp_path),
-                       '--topk', '2', '-r', '0.5', check=True)
+                       '--topk', '2', '-r', '0.5', *tiny_options(),
+                       check=True)
     with open(tmp_path / 'galleries.json') as f:
         listing = json.load(f)
     assert f'{len(listing["success"])} successes' in result.stdout

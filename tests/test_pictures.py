@@ -98,12 +98,14 @@ def recount(out_file: str, num_classes: int) -> np.ndarray:
     return matrix
 
 
-def test_confusion_matrix_counts_equal_a_recount(evaluated, tmp_path):
+def test_confusion_matrix_counts_equal_a_recount(evaluated, tmp_path,
+                                                 tiny_options):
     _, out_file, _ = evaluated
     png, table = tmp_path / 'cm.png', tmp_path / 'cm.csv'
     result = call_tool('tools/analysis_tools/confusion_matrix.py',
                        TINY_CONFIG, out_file, '--show-path', str(png),
-                       '--out', str(table), '--size', '700x600', check=True)
+                       '--out', str(table), '--size', '700x600',
+                       *tiny_options(), check=True)
     assert png_size(png) == (700, 600)
     expected = recount(out_file, 10)
     with open(table) as f:
@@ -142,11 +144,11 @@ def test_confusion_matrix_shows_the_classes_with_most_errors():
 
 
 def test_galleries_hold_the_most_confident_successes_and_failures(
-        evaluated, tmp_path):
+        evaluated, tmp_path, tiny_options):
     _, out_file, _ = evaluated
     call_tool('tools/analysis_tools/analyze_results.py', TINY_CONFIG,
               out_file, '--out-dir', str(tmp_path), '--topk', '3',
-              check=True)
+              *tiny_options(), check=True)
     with open(out_file, 'rb') as f:
         samples = pickle.load(f)
     scores = [float(s['pred_score'][int(s['pred_label'][0])])
@@ -183,13 +185,50 @@ def test_galleries_hold_the_most_confident_successes_and_failures(
 
 def test_result_tools_name_a_bad_file(tmp_path):
     (tmp_path / 'bad.pkl').write_bytes(pickle.dumps({'not': 'a list'}))
-    for tool, extra in (('confusion_matrix.py', ['--show-path', 'x.png']),
-                        ('analyze_results.py', ['--out-dir', 'x'])):
+    for tool, extra in result_file_tools(tmp_path):
         result = call_tool(f'tools/analysis_tools/{tool}', TINY_CONFIG,
-                           str(tmp_path / 'bad.pkl'), *extra,
-                           cwd=REPO)
+                           str(tmp_path / 'bad.pkl'), *extra, cwd=REPO)
         one_line_error(result, f'error: {tmp_path}/bad.pkl: not a '
                        'tools/test.py --out file', status=1)
+
+
+def result_file_tools(tmp_path):
+    return (('confusion_matrix.py', ['--show-path', str(tmp_path / 'x.png')]),
+            ('analyze_results.py', ['--out-dir', str(tmp_path / 'x')]))
+
+
+def test_result_tools_refuse_a_file_of_another_config(evaluated, tmp_path,
+                                                      tiny_options):
+    """The 10-class demo's predictions with the 1000-class main config;
+    a file with a class too many, or with fewer samples than the config's
+    test set: one line naming what differs, no picture of the wrong
+    classes."""
+    from mmpre_inception.evaluation import dump_results, load_results
+    _, out_file, _ = evaluated
+    samples = load_results(out_file)
+    wider = [dict(s, pred_score=torch.cat([s['pred_score'],
+                                           torch.zeros(1)]))
+             for s in samples]
+    dump_results(wider, str(tmp_path / 'wider.pkl'))
+    dump_results(samples[:12], str(tmp_path / 'fewer.pkl'))
+    remedy = 'give the config (and --cfg-options) the results were made with'
+    cases = [
+        (MAIN_CONFIG, out_file, [], f'error: {out_file} holds scores of 10 '
+         "classes, but the config's model has 1000 (model.head.num_classes)"),
+        (TINY_CONFIG, str(tmp_path / 'wider.pkl'), [],
+         f'error: {tmp_path}/wider.pkl holds scores of 11 classes, but the '
+         "config's model has 10 (model.head.num_classes)"),
+        (TINY_CONFIG, str(tmp_path / 'fewer.pkl'), tiny_options(),
+         f'error: {tmp_path}/fewer.pkl holds 12 samples, but the config\'s '
+         'test_dataloader.dataset has 20'),
+    ]
+    for tool, extra in result_file_tools(tmp_path):
+        for config, path, options, message in cases:
+            result = call_tool(f'tools/analysis_tools/{tool}', config, path,
+                               *extra, *options)
+            one_line_error(result, f'{message}: {remedy}')
+    assert not (tmp_path / 'x.png').exists()
+    assert not (tmp_path / 'x').exists()
 
 
 # --- browse_dataset.py ---

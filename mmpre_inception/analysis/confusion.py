@@ -25,12 +25,15 @@ def predictions_of(config: str, ckpt_or_result: str,
         tuple: ``(cfg, predictions)``, predictions as
         :func:`~mmpre_inception.analysis.predictions.load_predictions`.
     """
-    from mmpre_inception.analysis.predictions import load_predictions
+    from mmpre_inception.analysis.predictions import (check_predictions_fit,
+                                                      load_predictions)
     from mmpre_inception.apis.evaluation import evaluate, prepare_test_config
     from mmpre_inception.utils import check_file_exists, load_config
     cfg = load_config(config, cfg_options)
     if ckpt_or_result.endswith('.pkl'):
-        return cfg, load_predictions(ckpt_or_result)
+        predictions = load_predictions(ckpt_or_result)
+        check_predictions_fit(cfg, predictions, ckpt_or_result)
+        return cfg, predictions
     check_file_exists(ckpt_or_result, 'checkpoint')
     with tempfile.TemporaryDirectory() as folder:
         run = load_config(config, cfg_options)

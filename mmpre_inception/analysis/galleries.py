@@ -101,7 +101,8 @@ def draw_galleries(config: str, result: str, out_dir: str, *,
         shown.
     """
     from mmpre_inception.analysis.figures import save_png
-    from mmpre_inception.analysis.predictions import (class_names,
+    from mmpre_inception.analysis.predictions import (check_predictions_fit,
+                                                      class_names,
                                                       load_predictions)
     from mmpre_inception.evaluation import write_json
     from mmpre_inception.utils import load_config
@@ -112,6 +113,7 @@ def draw_galleries(config: str, result: str, out_dir: str, *,
                           'positive factor')
     cfg = load_config(config, cfg_options)
     predictions = load_predictions(result)
+    check_predictions_fit(cfg, predictions, result)
     names = class_names(cfg, predictions['scores'].shape[1])
     chosen = select(predictions, topk)
     listing = {}
