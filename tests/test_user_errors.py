@@ -205,3 +205,36 @@ def test_the_predictor_takes_paths_and_arrays_of_one_three_and_four_channels(
     assert from_str['class_name'] == names[from_str['label']]
     with pytest.raises(ValueError, match=r'H x W x C with C = 1, 3 or 4'):
         predictor(np.zeros((8, 8, 2), np.uint8))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('options, message, named', [
+    ([], "its optimizer state is another optimizer's (options ",
+     ['betas', "the config's SGD has dampening, momentum, nesterov",
+      'optim_wrapper.optimizer.type changed']),
+    (['optim_wrapper.optimizer.type=AdamW'], 'it holds the state of 1 '
+     "parameter scheduler(s) of another kind than the config's 1 (StepLR): "
+     'param_scheduler changed', []),
+])
+def test_resume_with_another_optimizer_or_schedule_is_one_line(
+        one_epoch_run, tiny_options, tmp_path, options, message, named):
+    """A checkpoint of AdamW and a cosine schedule, resumed with a config
+    that trains with SGD and steps: torch would fail mid-step
+    (``KeyError: 'momentum'``) and mmengine would load a cosine's state
+    into a step schedule without a word. (The options each optimizer has
+    vary with torch's version: only the telling ones are checked.)"""
+    work_dir = tmp_path / 'work'
+    shutil.copytree(one_epoch_run, work_dir)
+    checkpoint = str(work_dir / 'epoch_1.pth')
+    config = osp.join(REPO, 'tests', 'configs', 'tiny_shapes_sgd_steps.py')
+    result = call_tool('tools/train.py', config, '--work-dir', str(work_dir),
+                       '--resume', checkpoint, *tiny_options(*options))
+    assert result.returncode == 1, result.stderr[-2000:]
+    (line, ) = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith(
+        f'error: cannot resume from {checkpoint}: {message}'), line
+    for part in named + [f'; start a new run from its weights with '
+                         f'--cfg-options load_from={checkpoint} without '
+                         '--resume']:
+        assert part in line, (part, line)
+    assert not (work_dir / 'epoch_2.pth').exists()

@@ -212,9 +212,57 @@ class ConsoleSummaryRunner(Runner):
                 'start a new run from its weights with --cfg-options '
                 f'load_from={filename} instead of --resume')
         configured['saved_batch_size'] = _saved_batch_size(checkpoint['meta'])
+        self._check_same_kind_of_training(checkpoint, filename)
         del checkpoint  # read again by load_checkpoint, on the device
         super().resume(filename, *args, **kwargs)
         self._name_overridden_settings(configured, filename)
+
+    def _check_same_kind_of_training(self, checkpoint: dict,
+                                     filename: str) -> None:
+        """Refuse to resume where the checkpoint's optimizer or schedule is
+        of another kind than the config's: torch and mmengine would load
+        it into the wrong classes and fail later (SGD reading AdamW's
+        state: ``KeyError: 'momentum'``) or, for schedulers, not at all.
+        Changed values of the same kind are restored, and named, after
+        loading (``_name_overridden_settings``)."""
+        remedy = ('start a new run from its weights with --cfg-options '
+                  f'load_from={filename} without --resume, or resume with '
+                  'the settings it was trained with')
+        optimizer = getattr(self.optim_wrapper, 'optimizer', None)
+        saved_groups = (checkpoint.get('optimizer') or {}).get(
+            'param_groups') or []
+        if optimizer is not None and saved_groups:
+            expected = set(optimizer.defaults)
+            saved = set().union(*saved_groups) - {'params', 'initial_lr'}
+            # A newer torch adds options (old checkpoints lack them, and
+            # torch fills them in); another optimizer has options of its
+            # own and lacks ours.
+            foreign, lacking = saved - expected, expected - saved
+            if foreign and lacking:
+                raise CheckpointError(
+                    f'cannot resume from {filename}: its optimizer state is '
+                    "another optimizer's (options "
+                    f"{', '.join(sorted(foreign))}; the config's "
+                    f'{type(optimizer).__name__} has '
+                    f"{', '.join(sorted(lacking))}): optim_wrapper.optimizer."
+                    f'type changed; {remedy}')
+        schedulers = self.param_schedulers
+        if isinstance(schedulers, dict):  # one list per optimizer
+            schedulers = [s for group in schedulers.values() for s in group]
+        saved_schedulers = checkpoint.get('param_schedulers')
+        if isinstance(saved_schedulers, dict):
+            saved_schedulers = [s for group in saved_schedulers.values()
+                                for s in group]
+        if schedulers and saved_schedulers is not None:
+            ours = [set(s.state_dict()) for s in schedulers]
+            theirs = [set(state) for state in saved_schedulers]
+            if ours != theirs:
+                raise CheckpointError(
+                    f'cannot resume from {filename}: it holds the state of '
+                    f'{len(theirs)} parameter scheduler(s) of another kind '
+                    f'than the config\'s {len(ours)} '
+                    f"({', '.join(type(s).__name__ for s in schedulers)}): "
+                    f'param_scheduler changed; {remedy}')
 
     def _configured_schedule(self) -> dict:
         wrapper = self.optim_wrapper
