@@ -47,7 +47,8 @@ Example:
 import argparse
 import sys
 
-from mmpre_inception.apis.cli import command_line, positive_int, tool_parser
+from mmpre_inception.apis.cli import (MAX_SIDE, MIN_SIDE, command_line, int_in,
+                                      positive_int, tool_parser)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -59,7 +60,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         default='model')
     add('--batch-size', type=positive_int, nargs='+',
         help="default: 8 (model, train), the config's (e2e)")
-    add('--shape', type=positive_int, default=299,
+    add('--shape', type=int_in(MIN_SIDE, MAX_SIDE), default=299,
         help='input size for the model and train modes')
     add('--device', default='cpu')
     add('--precision', choices=['fp32', 'bf16', 'fp16'], default='fp32',
@@ -83,7 +84,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='e2e: only the first N; loader: per pass (default 200)')
     add('--gpu-decode', action='store_true',
         help='e2e: decode on --device, as tools/test.py --gpu-decode')
-    add('--warmup', type=int, default=2)
+    add('--warmup', type=int_in(0), default=2)
     add('--runs', type=positive_int, default=5)
     add('--threads', type=positive_int, help='torch intra-op threads (CPU)')
     add('--cudnn-benchmark', action='store_true',
@@ -105,7 +106,6 @@ def main(argv=None) -> int:
         import torch
 
         import measure as benchmarks
-
         from mmpre_inception import register_all_modules
         from mmpre_inception.apis import check_file_exists, load_config
         register_all_modules()

@@ -16,7 +16,8 @@ import argparse
 import os.path as osp
 import sys
 
-from mmpre_inception.apis.cli import command_line, positive_int, tool_parser
+from mmpre_inception.apis.cli import (command_line, positive_float,
+                                      positive_int, seed_int, tool_parser)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -26,9 +27,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('out', help='checkpoint to write')
     parser.add_argument('--images', type=positive_int, default=64,
                         help='images to measure the BatchNorm statistics on')
-    parser.add_argument('--logit-std', type=float, default=3.0,
+    parser.add_argument('--logit-std', type=positive_float, default=3.0,
                         help='standard deviation of the logits')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=seed_int, default=0)
     return parser.parse_args(argv)
 
 
@@ -62,7 +63,6 @@ def main(argv=None) -> int:
         from measure.calibration import calibrate
         from measure.mmpretrain_reference import (
             build_mmpretrain_classifier, mmpretrain_inception_config_path)
-
         from mmpre_inception.apis import save_checkpoint_atomically
         torch.manual_seed(args.seed)
         cfg = Config.fromfile(mmpretrain_inception_config_path())

@@ -63,3 +63,8 @@ def test_mmengine_reads_read_base_imports_through_get_installed_path():
         assert mmengine_config.get_installed_path('mmpre_inception') == \
             osp.dirname(mmpre_inception.__file__)
     assert mmengine_config.get_installed_path is recorded
+
+
+def test_torchs_onnx_exporter_names_its_opsets():
+    opsets = private_apis.onnx_opsets()
+    assert opsets[0] <= 17 <= opsets[-1]  # the tool's default

@@ -3,6 +3,7 @@
 ``mmpre_inception.errors.EXIT_STATUS`` (2 for what was typed, 1 for what
 a run met), and never a traceback."""
 import os.path as osp
+import re
 import shutil
 import subprocess
 
@@ -238,3 +239,81 @@ def test_resume_with_another_optimizer_or_schedule_is_one_line(
                          '--resume']:
         assert part in line, (part, line)
     assert not (work_dir / 'epoch_2.pth').exists()
+
+
+# Each numeric option of each tool at 0, negative and huge: one usage line
+# naming the option, never a traceback, an empty picture or a run out of
+# memory. (tool, arguments before the option, option, value, message)
+CONFIG, CKPT, RESULT = TINY_CONFIG, 'x.pth', 'x.pkl'
+DEGENERATE = [
+    ('tools/analysis_tools/analyze_results.py', [CONFIG, RESULT], '--topk',
+     '0', '0: give 1 or more'),
+    ('tools/analysis_tools/analyze_results.py', [CONFIG, RESULT],
+     '--columns', '-3', '-3: give 1 or more'),
+    ('tools/analysis_tools/analyze_results.py', [CONFIG, RESULT],
+     '--rescale-factor', '0', '0.0: give a number over 0'),
+    ('tools/analysis_tools/confusion_matrix.py', [CONFIG, RESULT],
+     '--max-classes', '-3', '-3: give 1 or more'),
+    ('tools/visualization/browse_dataset.py', [CONFIG], '--show-number', '0',
+     '0: give 1 or more'),
+    ('tools/visualization/browse_dataset.py', [CONFIG], '--rescale-factor',
+     'inf', 'inf: give a finite number'),
+    ('tools/visualization/browse_dataset.py', [CONFIG], '--seed', '-3',
+     '-3: give an integer from 0 to 4294967295'),
+    ('tools/visualization/vis_cam.py', ['x.jpg', CONFIG], '--display-size',
+     '1000000000', '1000000000: give an integer from 1 to 4096'),
+    ('tools/visualization/vis_cam.py', ['x.jpg', CONFIG],
+     '--target-category', '-3', '-3: give 0 or more'),
+    ('tools/dataset_converters/make_synthetic_imagenet.py', ['out'],
+     '--image-size', '1000000000', '1000000000: give an integer from 16 to '
+     '4096'),
+    ('tools/dataset_converters/make_synthetic_imagenet.py', ['out'],
+     '--seed', '-3', '-3: give an integer from 0 to 4294967295'),
+    ('tools/test.py', [CONFIG, CKPT], '--interval', '0', '0: give 1 or more'),
+    ('tools/test.py', [CONFIG, CKPT], '--wait-time', '-3',
+     '-3.0: give 0 or more'),
+    ('tools/deployment/pytorch2onnx.py', [CONFIG, CKPT], '--shape', '74',
+     '74: give an integer from 75 to 4096'),
+    ('tools/deployment/pytorch2onnx.py', [CONFIG, CKPT], '--opset', '-3',
+     '-3: give 7 or more'),
+    ('demo/image_demo.py', ['x.jpg', CONFIG, CKPT], '--topk', '0',
+     '0: give 1 or more'),
+    ('benchmarks/benchmark.py', [CONFIG], '--warmup', '-3',
+     '-3: give 0 or more'),
+    ('benchmarks/benchmark.py', [CONFIG], '--shape', '1000000000',
+     '1000000000: give an integer from 75 to 4096'),
+    ('benchmarks/make_checkpoint.py', ['data', 'out.pth'], '--logit-std',
+     '-3', '-3.0: give a number over 0'),
+]
+
+
+@pytest.mark.parametrize('tool, before, option, value, message', DEGENERATE,
+                         ids=[f'{t.split("/")[-1]} {o} {v}'
+                              for t, _, o, v, _ in DEGENERATE])
+def test_degenerate_numbers_are_one_usage_line(tool, before, option, value,
+                                               message):
+    result = call_tool(tool, *before, option, value)
+    assert result.returncode == 2
+    line = result.stderr.strip().splitlines()[-1]
+    # argparse names an option by all its spellings: -n/--show-number/...
+    assert re.search(rf'error: argument (\S+/)?{option}(/\S+)?: '
+                     rf'{re.escape(message)}$', line), line
+
+
+def test_sizes_past_what_a_picture_can_hold_are_one_line(
+        evaluated, tiny_options, tmp_path):
+    """A rescale factor (or image count) that makes a picture larger than
+    16384 pixels a side, and an ONNX opset torch does not export: one line,
+    nothing drawn or traced."""
+    _, out_file, _ = evaluated
+    result = call_tool('tools/analysis_tools/analyze_results.py', CONFIG,
+                       out_file, '--out-dir', str(tmp_path / 'g'),
+                       '--rescale-factor', '1000', *tiny_options())
+    one_line(result, '--size 1000000x')
+    assert 'from 1 to 16384 each' in result.stderr
+    assert not (tmp_path / 'g').exists()
+    result = call_tool('tools/deployment/pytorch2onnx.py', CONFIG,
+                       out_file, '--opset', '1000',
+                       '--output-file', str(tmp_path / 'm.onnx'))
+    one_line(result, '--opset 1000: torch ')
+    assert not (tmp_path / 'm.onnx').exists()

@@ -22,7 +22,9 @@ import os.path as osp
 import sys
 
 from mmpre_inception.apis.cli import (add_cfg_options, command_line,
-                                      parse_distributed_args, tool_parser)
+                                      non_negative_float,
+                                      parse_distributed_args, positive_int,
+                                      tool_parser)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,8 +40,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     add_cfg_options(parser)
     add('--show-dir', help='save images with their predictions here')
     add('--show', action='store_true', help='show predictions in a window')
-    add('--interval', type=int, default=1, help='visualize every N images')
-    add('--wait-time', type=float, default=2, help='--show wait, seconds')
+    add('--interval', type=positive_int, default=1,
+        help='visualize every N images')
+    add('--wait-time', type=non_negative_float, default=2,
+        help='--show wait, seconds')
     add('--amp', action='store_true',
         help='autocast inference: float16 on a GPU, bfloat16 on a CPU')
     add('--nchw', action='store_true',

@@ -18,7 +18,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from mmpre_inception.errors import ConfigError
+
 DPI = 100
+#: The widest or tallest picture a tool draws (200 M pixels at most).
+MAX_PIXELS_PER_SIDE = 16384
 
 
 def parse_size(size: str) -> Tuple[int, int]:
@@ -31,12 +35,17 @@ def parse_size(size: str) -> Tuple[int, int]:
         tuple: ``(width, height)``.
 
     Raises:
-        ValueError: Not of the form ``WxH`` with positive integers.
+        ConfigError: Not of the form ``WxH`` with sides from 1 to
+            :data:`MAX_PIXELS_PER_SIDE` (a size from ``--rescale-factor``
+            or ``--columns`` included).
     """
     match = re.fullmatch(r'(\d+)[x*](\d+)', size)
-    if not match or 0 in (int(match[1]), int(match[2])):
-        raise ValueError(f'--size {size}: give width x height in pixels, '
-                         'e.g. 1200x800')
+    if not match or not all(0 < int(side) <= MAX_PIXELS_PER_SIDE
+                            for side in match.groups()):
+        raise ConfigError(
+            f'--size {size}: give width x height in pixels, from 1 to '
+            f'{MAX_PIXELS_PER_SIDE} each, e.g. 1200x800 (or fewer images, '
+            'or a smaller --rescale-factor)')
     return int(match[1]), int(match[2])
 
 

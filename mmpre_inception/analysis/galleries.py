@@ -108,6 +108,7 @@ def draw_galleries(config: str, result: str, out_dir: str, *,
     from mmpre_inception.utils import load_config
     if topk < 1 or columns < 1:
         raise ConfigError('--topk and --columns: give 1 or more')
+    columns = min(columns, topk)  # no empty columns
     if rescale_factor <= 0:
         raise ConfigError(f'--rescale-factor {rescale_factor}: give a '
                           'positive factor')

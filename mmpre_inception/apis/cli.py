@@ -22,7 +22,7 @@ docs/troubleshooting.md lists every message.
 import contextlib
 import errno
 import sys
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 from mmpre_inception.errors import RUN_FAILED, StalledRankError, exit_status
 
@@ -91,17 +91,84 @@ def parse_distributed_args(parser, argv=None):
     return args
 
 
-def positive_int(text: str) -> int:
-    """An ``argparse`` type: an integer of at least 1 (``--topk 0`` is a
-    usage error, not an ``IndexError`` later)."""
+def int_in(low: int, high: Optional[int] = None) -> Callable[[str], int]:
+    """An ``argparse`` type: an integer from ``low`` to ``high`` (no upper
+    bound for None), so that ``--seed -3`` or ``--display-size 10**9`` is a
+    usage error naming the option, not a traceback or a run out of memory
+    later.
+
+    Example:
+        >>> int_in(0, 2**32 - 1)('42')
+        42
+    """
     import argparse
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f'{text!r} is not an integer') from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(
+                f'{value}: give {low} or more' if high is None else
+                f'{value}: give an integer from {low} to {high}')
+        return value
+
+    parse.__name__ = 'int'
+    return parse
+
+
+#: ``--topk 0`` is a usage error, not an ``IndexError`` later.
+positive_int = int_in(1)
+#: Seeds numpy and torch accept.
+seed_int = int_in(0, 2**32 - 1)
+#: The smallest input side of Inception V3
+#: (``models.backbones.inception_v3.MIN_INPUT_SIZE``; tools' options are
+#: parsed before the models are imported).
+MIN_SIDE = 75
+#: An image side a tool may allocate pictures or inputs of (16 M pixels).
+MAX_SIDE = 4096
+
+
+def _finite_number(text: str) -> float:
+    import argparse
+    import math
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f'{text!r} is not an integer') from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'{value}: give 1 or more')
+            f'{text!r} is not a number') from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f'{value}: give a finite number')
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An ``argparse`` type: a finite number over 0 (a scale, a spread).
+
+    Example:
+        >>> positive_float('0.5')
+        0.5
+    """
+    import argparse
+    value = _finite_number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f'{value}: give a number over 0')
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """An ``argparse`` type: a finite number of 0 or more (a wait).
+
+    Example:
+        >>> non_negative_float('0')
+        0.0
+    """
+    import argparse
+    value = _finite_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f'{value}: give 0 or more')
     return value
 
 

@@ -4,6 +4,7 @@ import warnings
 import torch
 from mmcv.cnn import fuse_conv_bn
 
+from mmpre_inception.engine.private_apis import onnx_opsets
 from mmpre_inception.models.deploy import NormalizedClassifier
 from mmpre_inception.utils import ConfigError
 
@@ -43,6 +44,10 @@ def export_onnx(config: str, checkpoint: str, output_file: str,
         >>> export_onnx('configs/inception_v3_8xb32_in1k.py', 'x.pth',
         ...             'x.onnx')  # doctest: +SKIP
     """
+    opsets = onnx_opsets()
+    if opset not in opsets:
+        raise ConfigError(f'--opset {opset}: torch {torch.__version__} '
+                          f'exports opsets {opsets[0]} to {opsets[-1]}')
     module = build_export_module(config, checkpoint, fold_bn)
     example = torch.rand(1, 3, shape, shape) * 255
     with warnings.catch_warnings():

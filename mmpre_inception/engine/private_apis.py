@@ -40,6 +40,16 @@ def load_checkpoint_to_model(model, checkpoint: dict, strict: bool = False,
                                      revise_keys=revise_keys or [])
 
 
+def onnx_opsets() -> range:
+    """The opsets torch's TorchScript ONNX exporter writes (the one
+    ``tools/deployment/pytorch2onnx.py`` uses); torch names them only in
+    its private ``torch.onnx._constants``, and an opset outside fails after
+    the whole trace, printing the graph."""
+    from torch.onnx import _constants
+    return range(_constants.ONNX_MIN_OPSET,
+                 _constants.ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET + 1)
+
+
 def is_training(runner) -> bool:
     """Whether ``runner`` is in ``train()`` (its training loop is built),
     rather than ``test()`` or ``val()``, which mmengine does not expose."""

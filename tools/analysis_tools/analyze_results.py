@@ -19,7 +19,9 @@ Example:
 import argparse
 import sys
 
-from mmpre_inception.apis.cli import add_cfg_options, command_line, tool_parser
+from mmpre_inception.apis.cli import (add_cfg_options, command_line,
+                                      positive_float, positive_int,
+                                      tool_parser)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -27,15 +29,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='the test config (class names)')
     parser.add_argument('result', help='a tools/test.py --out .pkl')
     parser.add_argument('--out-dir', required=True)
-    parser.add_argument('--topk', type=int, default=20,
+    parser.add_argument('--topk', type=positive_int, default=20,
                         help='images per gallery (default 20)')
-    parser.add_argument('-r', '--rescale-factor', type=float, default=1.0,
+    parser.add_argument('-r', '--rescale-factor', type=positive_float,
+                        default=1.0,
                         help='scale the galleries')
     parser.add_argument('--data-root',
                         help='read each image from here (its path relative '
                         'to the saved one\'s folder is kept: the file name '
                         'and its class folder)')
-    parser.add_argument('--columns', type=int, default=5)
+    parser.add_argument('--columns', type=positive_int, default=5,
+                        help='panels per row (at most --topk)')
     parser.add_argument('--size',
                         help='pixels, WxH (default: 1000 wide, rows of '
                         'square panels)')

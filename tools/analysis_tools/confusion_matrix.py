@@ -20,7 +20,9 @@ import argparse
 import sys
 
 import numpy as np
-from mmpre_inception.apis.cli import add_cfg_options, command_line, tool_parser
+
+from mmpre_inception.apis.cli import (add_cfg_options, command_line,
+                                      positive_int, tool_parser)
 from mmpre_inception.errors import ConfigError
 
 
@@ -43,7 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'for few, so the diagonal stands out)')
     parser.add_argument('--normalize', action='store_true',
                         help='show each row as fractions of its true class')
-    parser.add_argument('--max-classes', type=int, default=30,
+    parser.add_argument('--max-classes', type=positive_int, default=30,
                         help='classes in the picture (default 30)')
     parser.add_argument('--size', default='900x800', help='pixels, WxH')
     add_cfg_options(parser)

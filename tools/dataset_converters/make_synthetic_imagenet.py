@@ -6,7 +6,8 @@ Example:
 import argparse
 import sys
 
-from mmpre_inception.apis.cli import command_line, positive_int, tool_parser
+from mmpre_inception.apis.cli import (MAX_SIDE, command_line, int_in,
+                                      positive_int, seed_int, tool_parser)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -14,8 +15,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('root', help='output folder')
     parser.add_argument('--train-per-class', type=positive_int, default=40)
     parser.add_argument('--val-per-class', type=positive_int, default=10)
-    parser.add_argument('--image-size', type=positive_int, default=112)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--image-size', type=int_in(16, MAX_SIDE),
+                        default=112)
+    parser.add_argument('--seed', type=seed_int, default=0)
     parser.add_argument('--imagenet-sizes', action='store_true',
                         help="ImageNet's usual sizes and photo-sized files "
                         '(about 100 KB), for loader benchmarks')

@@ -13,7 +13,8 @@ Example:
 import argparse
 import sys
 
-from mmpre_inception.apis.cli import command_line, positive_int, tool_parser
+from mmpre_inception.apis.cli import (MAX_SIDE, MIN_SIDE, command_line, int_in,
+                                      tool_parser)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -21,9 +22,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--output-file', default='inception_v3.onnx')
-    parser.add_argument('--shape', type=positive_int, default=299,
+    parser.add_argument('--shape', type=int_in(MIN_SIDE, MAX_SIDE),
+                        default=299,
                         help='input height and width')
-    parser.add_argument('--opset', type=int, default=17)
+    parser.add_argument('--opset', type=int_in(7), default=17,
+                        help='ONNX opset (torch says which it exports)')
     parser.add_argument('--no-fold-bn', action='store_true')
     return parser.parse_args(argv)
 

@@ -19,7 +19,9 @@ import argparse
 import os.path as osp
 import sys
 
-from mmpre_inception.apis.cli import add_cfg_options, command_line, tool_parser
+from mmpre_inception.apis.cli import (add_cfg_options, command_line,
+                                      positive_float, positive_int, seed_int,
+                                      tool_parser)
 from mmpre_inception.errors import ConfigError
 
 NO_WINDOW = ('accepted for mmpretrain\'s command line; this tool opens no '
@@ -34,8 +36,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', help='or write this PNG')
     parser.add_argument('-p', '--phase', choices=['train', 'val', 'test'],
                         default='train')
-    parser.add_argument('-n', '--show-number', '--num-images', type=int,
-                        default=4, dest='show_number',
+    parser.add_argument('-n', '--show-number', '--num-images',
+                        type=positive_int, default=4, dest='show_number',
                         help='images, one row each (default 4: one '
                         'picture holds them all)')
     parser.add_argument('-m', '--mode', default='pipeline',
@@ -44,9 +46,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='panels per row: the decoded image, the last '
                         'step, both, or every step (default: pipeline, '
                         'what this picture is for)')
-    parser.add_argument('-r', '--rescale-factor', type=float, default=1.0,
+    parser.add_argument('-r', '--rescale-factor', type=positive_float,
+                        default=1.0,
                         help='scale the 200-pixel panels')
-    parser.add_argument('--seed', type=int, default=0,
+    parser.add_argument('--seed', type=seed_int, default=0,
                         help='picks the images and the random transforms')
     parser.add_argument('--size', help='pixels, WxH (default: 200 per panel)')
     parser.add_argument('--not-show', action='store_true', help=NO_WINDOW)

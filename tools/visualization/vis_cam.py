@@ -18,7 +18,8 @@ Example:
 import argparse
 import sys
 
-from mmpre_inception.apis.cli import add_cfg_options, command_line, tool_parser
+from mmpre_inception.apis.cli import (MAX_SIDE, add_cfg_options, command_line,
+                                      int_in, tool_parser)
 from mmpre_inception.errors import ConfigError
 
 
@@ -38,13 +39,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                         type=str.lower,
                         help='gradcam, gradcam++, xgradcam, eigencam, '
                         'eigengradcam, layercam, hirescam (any case)')
-    parser.add_argument('--target-category', type=int,
+    parser.add_argument('--target-category', type=int_in(0),
                         help='class index (default: the top prediction)')
     parser.add_argument('--eigen-smooth', action='store_true')
     parser.add_argument('--aug-smooth', action='store_true')
     parser.add_argument('--save-path', '--out', dest='save_path',
                         help='PNG to write')
-    parser.add_argument('--display-size', type=int,
+    parser.add_argument('--display-size', type=int_in(1, MAX_SIDE),
                         help='enlarge each panel to this many pixels square '
                         '(default: the network input\'s size)')
     parser.add_argument('--device', default='cpu')
