@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 import torch
-from helpers.tools import TINY_CONFIG, call_tool
+from helpers.tools import TINY_CONFIG, call_tool, run_tool
 
 from mmpre_inception.checkpoint import load_checkpoint_file
 
@@ -326,3 +326,37 @@ def test_two_runs_started_in_the_same_second_keep_their_own_logs(
         assert 'Epoch(test) [' in result.stdout, (run, result.stdout[-2000:])
         log_file, = work_dir.glob('*/*.log')
         assert f'Load checkpoint from {checkpoint}' in log_file.read_text()
+
+
+CLEAN_RUNS = '''
+import runpy, sys
+for argv in {runs!r}:
+    sys.argv = argv
+    try:
+        runpy.run_path(argv[0], run_name='__main__')
+    except SystemExit as end:
+        assert not end.code, (argv, end.code)
+'''
+
+
+@pytest.mark.slow
+def test_clean_runs_print_no_warning(one_epoch_run, tiny_options, tmp_path):
+    """Training, a resume, --out and --gpu-decode in one fresh interpreter,
+    with Python's default warning filters as on a command line: no
+    warning of Python's, mmengine's or ours on the console."""
+    shutil.copytree(one_epoch_run, tmp_path / 'work')
+    train = ['tools/train.py', TINY_CONFIG, '--work-dir',
+             str(tmp_path / 'work'), '--resume',
+             *tiny_options('train_cfg.max_epochs=2',
+                           'train_dataloader.dataset.indices=8')]
+    checkpoint = str(tmp_path / 'work' / 'epoch_2.pth')
+    test = ['tools/test.py', TINY_CONFIG, checkpoint, '--work-dir',
+            str(tmp_path / 'test')]
+    options = tiny_options('test_dataloader.dataset.indices=8')
+    runs = [train, [*test, '--out', str(tmp_path / 'p.pkl'), *options],
+            [*test, '--gpu-decode', *options]]
+    result = run_tool('-c', CLEAN_RUNS.format(runs=runs), check=True)
+    noise = [line for line in (result.stdout + result.stderr).splitlines()
+             if re.search(r'\w+Warning\b|- WARNING -|warnings\.warn', line)]
+    assert noise == [], noise
+    assert osp.isfile(checkpoint) and osp.isfile(tmp_path / 'p.pkl')

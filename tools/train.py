@@ -6,6 +6,7 @@ Example:
     bash tools/dist_train.sh CONFIG 8                # 8 GPUs
 """
 import argparse
+import contextlib
 import sys
 
 from mmpre_inception.apis.cli import (add_cfg_options, command_line,
@@ -86,10 +87,10 @@ def main(argv=None) -> int:
         from mmpre_inception import apis
         cfg = merge_args(apis.load_config(args.config, args.cfg_options),
                          args, apis)
-        work_dir_lock = apis.prepare_train_config(  # noqa: F841 (held)
-            cfg, args.skip_unreadable)
-        with apis.process_group(args.launcher, cfg.get('env_cfg', {}).get(
-                'dist_cfg', {}).get('timeout')):
+        lock = apis.prepare_train_config(cfg, args.skip_unreadable)
+        with lock or contextlib.nullcontext(), apis.process_group(
+                args.launcher,
+                cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')):
             apis.train(cfg)
     return outcome.status
 

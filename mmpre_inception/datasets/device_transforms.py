@@ -98,7 +98,8 @@ class LoadImageBytesChecked(LoadImageFromFile):
             if not self.skip_unreadable:
                 raise
             return self.skipped(error)
-        results['img_bytes'] = np.frombuffer(data, np.uint8)
+        # Writable (a bytearray), as torch wants an array it wraps to be.
+        results['img_bytes'] = np.frombuffer(bytearray(data), np.uint8)
         results['img_shape'] = tuple(size)
         results['ori_shape'] = tuple(size)
         results['device_ops'] = []

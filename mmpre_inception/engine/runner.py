@@ -20,7 +20,11 @@ from .private_apis import give_a_name_of_its_own, load_checkpoint_to_model
 # line per parameter group option: hundreds of lines before any result.
 # They stay in the log file in the work dir.
 _LISTINGS = ('Config:', 'Hooks will be executed', 'paramwise_options',
-             '\n' + '-' * 60 + '\nSystem environment')
+             '\n' + '-' * 60 + '\nSystem environment',
+             # mmengine's notices about its own internals, which its
+             # CheckpointHook uses at every start; nothing a user can do.
+             '"FileClient" will be deprecated',
+             '"HardDiskBackend" is the alias')
 
 #: What a resumed run's state needs (mmengine's ``Runner.resume``).
 _TRAINING_STATE = ('message_hub', 'optimizer')

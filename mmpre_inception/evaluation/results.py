@@ -165,6 +165,10 @@ class AtomicDumpResults(DumpResults):
         >>> metric = AtomicDumpResults(out_file_path='preds.pkl')
     """
 
+    # It computes no metric, but mmengine warns at every run without a
+    # prefix for their names.
+    default_prefix = 'dump'
+
     def compute_metrics(self, results: list) -> dict:
         dump_results(results, self.out_file_path)
         print_log(f'Results has been saved to {self.out_file_path}.',
