@@ -8,7 +8,8 @@
 #   PORT (rendezvous port, default 29500).
 # CPU clusters: GPUS_PER_NODE=0 requests no GPUs; set TASKS_PER_NODE to the
 # processes per node there. Without GPUs the processes use gloo.
-# PYTHON picks the interpreter (default: python).
+# PYTHON picks the interpreter; by default the .venv that `make` creates,
+# else python.
 set -euo pipefail
 PARTITION=$1
 JOB_NAME=$2
@@ -19,6 +20,9 @@ TASKS_PER_NODE=${TASKS_PER_NODE:-$GPUS_PER_NODE}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
 HERE=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${PYTHON:-}" ] && [ -x "$HERE/../.venv/bin/python" ]; then
+    PYTHON="$HERE/../.venv/bin/python"
+fi
 
 NODE_OPTIONS=()
 if [ "$GPUS_PER_NODE" -gt 0 ]; then
