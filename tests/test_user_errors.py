@@ -312,6 +312,13 @@ def test_sizes_past_what_a_picture_can_hold_are_one_line(
     one_line(result, '--size 1000000x')
     assert 'from 1 to 16384 each' in result.stderr
     assert not (tmp_path / 'g').exists()
+    result = call_tool('tools/analysis_tools/analyze_results.py', CONFIG,
+                       out_file, '--out-dir', str(tmp_path / 'g'),
+                       '--columns', '1000000000', *tiny_options())
+    one_line(result, '--columns 1000000000: panels of 0 pixels in a '
+             '1000-pixel row; give fewer columns or a larger '
+             '--rescale-factor')
+    assert not (tmp_path / 'g').exists()
     result = call_tool('tools/deployment/pytorch2onnx.py', CONFIG,
                        out_file, '--opset', '1000',
                        '--output-file', str(tmp_path / 'm.onnx'))

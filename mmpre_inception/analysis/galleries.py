@@ -8,6 +8,9 @@ import numpy as np
 
 from mmpre_inception.errors import ConfigError
 
+#: The smallest image panel a gallery draws, in pixels.
+MIN_PANEL = 16
+
 
 def describe(predictions: dict, index: int, names: List[str]) -> dict:
     """What the gallery and galleries.json say of one sample."""
@@ -53,6 +56,11 @@ def gallery(predictions: dict, indices, names, title: str, columns: int,
     from mmpre_inception.analysis.figures import new_figure
     rows = max(1, math.ceil(len(indices) / columns))
     panel = round(1000 * panel_scale) // columns
+    if panel < MIN_PANEL and not size:
+        raise ConfigError(
+            f'--columns {columns}: panels of {panel} pixels in a '
+            f'{round(1000 * panel_scale)}-pixel row; give fewer columns or '
+            'a larger --rescale-factor')
     fig = new_figure(size or
                      f'{panel * columns}x{60 + rows * (panel + 40)}')
     fig.suptitle(title)
@@ -108,7 +116,6 @@ def draw_galleries(config: str, result: str, out_dir: str, *,
     from mmpre_inception.utils import load_config
     if topk < 1 or columns < 1:
         raise ConfigError('--topk and --columns: give 1 or more')
-    columns = min(columns, topk)  # no empty columns
     if rescale_factor <= 0:
         raise ConfigError(f'--rescale-factor {rescale_factor}: give a '
                           'positive factor')
