@@ -17,14 +17,18 @@ from mmpre_inception.utils import (ConfigError, check_config_runs_here,
 pytestmark = pytest.mark.slow
 
 RANKS_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_shapes_ranks.py')
+RANKS_DIE_ONCE_CONFIG = osp.join(REPO, 'tests', 'configs',
+                                 'tiny_shapes_rank_dies_once.py')
 ITERS_PER_EPOCH = 3  # 40 images, 2 ranks x batch 8: ceil(20 / 8)
 
 
-def run_script(*args: str, slurm: bool = False) -> subprocess.CompletedProcess:
-    """Run ``bash tools/<script> ...`` with a fresh rendezvous port."""
+def run_script(*args: str, slurm: bool = False,
+               **variables: str) -> subprocess.CompletedProcess:
+    """Run ``bash tools/<script> ...`` with a fresh rendezvous port and
+    the environment ``variables``."""
     env = dict(os.environ, PORT=str(free_port()), PYTHON=sys.executable,
                OMP_NUM_THREADS='1',
-               PYTHONPATH=osp.join(REPO, 'tests', 'helpers'))
+               PYTHONPATH=osp.join(REPO, 'tests', 'helpers'), **variables)
     if slurm:
         env['PATH'] = osp.join(REPO, 'tests', 'fake_slurm') + os.pathsep + \
             env['PATH']
@@ -37,25 +41,40 @@ def run_script(*args: str, slurm: bool = False) -> subprocess.CompletedProcess:
     return result
 
 
-def start_two_nodes(*args: str, timeout_s: float = 300):
+def start_two_nodes(*args: str, timeout_s: float = 300, **variables: str):
     """``bash tools/<script> ...`` as two nodes of one process each on this
-    machine (NNODES=2, NODE_RANK=0 and 1, MASTER_ADDR=127.0.0.1), each in
-    a session of its own as a node would be; returns both processes'
-    (status, stdout, stderr) once they end."""
+    machine (NNODES=2, MASTER_ADDR=127.0.0.1), each in a session of its
+    own as a node would be; returns both processes' (status, stdout,
+    stderr, session) once they end."""
     nodes, port = [], free_port()
-    for node in (0, 1):
+    for _ in (0, 1):
         env = dict(os.environ, PORT=str(port), PYTHON=sys.executable,
-                   OMP_NUM_THREADS='1', NNODES='2', NODE_RANK=str(node),
-                   MASTER_ADDR='127.0.0.1',
-                   PYTHONPATH=osp.join(REPO, 'tests', 'helpers'))
+                   OMP_NUM_THREADS='1', NNODES='2', MASTER_ADDR='127.0.0.1',
+                   PYTHONPATH=osp.join(REPO, 'tests', 'helpers'),
+                   **variables)
         nodes.append(subprocess.Popen(
             ['bash', *args], cwd=REPO, env=env, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, start_new_session=True))
     results = []
     for process in nodes:
         out, err = process.communicate(timeout=timeout_s)
-        results.append((process.returncode, out, err))
+        results.append((process.returncode, out, err, process.pid))
     return results
+
+
+def left_in_session(session: int, wait_s: float = 20) -> list:
+    """The processes still running in ``session`` (a node's), after
+    waiting up to ``wait_s`` for them to end."""
+    import time
+    deadline = time.time() + wait_s
+    while True:
+        listing = subprocess.run(['ps', '-e', '-o', 'sid=,pid=,args='],
+                                 capture_output=True, text=True).stdout
+        left = [line.split(None, 2)[1:] for line in listing.splitlines()
+                if line.split()[0] == str(session)]
+        if not left or time.time() > deadline:
+            return left
+        time.sleep(0.5)
 
 
 def load_predictions(path: str) -> list:
@@ -105,8 +124,10 @@ def test_dist_test_on_two_nodes_scores_every_sample_once(
         osp.join(one_epoch_run, 'epoch_1.pth'), '1', '--work-dir',
         str(tmp_path), '--out', out,
         *tiny_options('test_dataloader.dataset.indices=19'))
-    assert [status for status, _, _ in nodes] == [0, 0], nodes[0][2][-3000:]
-    assert nodes[0][1].count('Evaluated ') == 1  # the first rank reports
+    assert [node[0] for node in nodes] == [0, 0], nodes[0][2][-3000:]
+    # rank 0 reports, on the node the rendezvous gave it to
+    assert [node[1].count('Evaluated ') for node in nodes] in ([1, 0],
+                                                               [0, 1])
     assert_same_predictions(load_predictions(out),
                             single_process_predictions, 19)
 
@@ -140,7 +161,7 @@ def test_dist_train_keeps_ranks_identical_and_resumes(tiny_options,
     nodes = start_two_nodes('tools/dist_train.sh', RANKS_CONFIG, '1',
                             '--work-dir', work_dir,
                             *tiny_options('train_cfg.max_epochs=1'))
-    assert [status for status, _, _ in nodes] == [0, 0], nodes[0][2][-3000:]
+    assert [node[0] for node in nodes] == [0, 0], nodes[0][2][-3000:]
     assert_ranks_identical(work_dir, ITERS_PER_EPOCH)
     initial = load_checkpoint_file(osp.join(work_dir, 'epoch_1.pth'))
     assert initial['meta']['iter'] == ITERS_PER_EPOCH
@@ -165,6 +186,27 @@ def test_dist_train_keeps_ranks_identical_and_resumes(tiny_options,
     name = 'backbone.Conv2d_1a_3x3.conv.weight'
     assert not torch.equal(rank0[name],
                            initial['ema_state_dict']['module.' + name])
+
+    # The same two epochs, rank 1 killed (SIGKILL) at the first iteration
+    # of epoch 2, after epoch 1's checkpoint: torchrun starts the run
+    # again (MAX_RESTARTS=1), which resumes from that checkpoint by itself
+    # and ends where the runs above ended.
+    restarted = str(tmp_path / 'restarted')
+    result = run_script(
+        'tools/dist_train.sh', RANKS_DIE_ONCE_CONFIG, '2', '--work-dir',
+        restarted, *tiny_options(), MAX_RESTARTS='1')
+    log = result.stdout + result.stderr
+    resumed = osp.join(restarted, 'epoch_1.pth')
+    assert ('restart 1 of this run after a failure: resuming from '
+            f'{resumed}') in log, log[-3000:]
+    assert re.search(rf'resumed epoch: 1, iter: {ITERS_PER_EPOCH}', log)
+    assert_ranks_identical(restarted, 2 * ITERS_PER_EPOCH)
+    again = load_checkpoint_file(osp.join(restarted, 'epoch_2.pth'))
+    assert again['meta']['iter'] == 2 * ITERS_PER_EPOCH
+    for key in ('state_dict', 'ema_state_dict'):
+        for name, value in final[key].items():
+            torch.testing.assert_close(again[key][name], value, rtol=0,
+                                       atol=0, msg=f'{key} {name}')
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path')
@@ -207,18 +249,24 @@ def test_dist_scripts_default_to_the_venv_python(tmp_path):
     assert result.stdout.startswith('venv python -m torch.distributed.run')
 
 
-def test_a_lost_node_ends_the_other_within_the_timeout(tmp_path,
-                                                       tiny_options):
-    """Node 1 (its torchrun agent and its rank) is killed before iteration
-    2: node 0 ends, well within env_cfg.dist_cfg.timeout, with a line
-    naming the rank it lost."""
+def test_a_lost_node_leaves_nothing_behind_and_ends_the_other(
+        tmp_path, tiny_options):
+    """The torchrun agent of the node of rank 1 is killed (SIGKILL) before
+    iteration 2, as when a node is lost: its rank ends with it, not an
+    orphan training on; the other node, without restarts
+    (MAX_RESTARTS=0), ends well within env_cfg.dist_cfg.timeout with one
+    line naming the rank it lost; no process is left on either node."""
     nodes = start_two_nodes(
         'tools/dist_train.sh',
         osp.join(REPO, 'tests', 'configs', 'tiny_shapes_node_dies.py'), '1',
         '--work-dir', str(tmp_path), *tiny_options(
             'env_cfg.dist_cfg.timeout=60', 'train_cfg.max_epochs=1'),
-        timeout_s=120)
-    status, _, stderr = nodes[0]
+        timeout_s=120, MAX_RESTARTS='0')
+    # The rendezvous gives the ranks: the lost node is the one of rank 1.
+    lost = [node for node in nodes if node[0] == -9]
+    others = [node for node in nodes if node[0] != -9]
+    assert len(lost) == len(others) == 1, [node[0] for node in nodes]
+    status, _, stderr, _ = others[0]
     assert status != 0
     errors = [line for line in stderr.splitlines()
               if line.startswith('error: ')]
@@ -227,14 +275,59 @@ def test_a_lost_node_ends_the_other_within_the_timeout(tmp_path,
         'rank 1 stopped answering in train iteration 2; the others started '
         'iteration 2'], stderr[-3000:]
     assert not osp.exists(tmp_path / 'epoch_1.pth')
+    for _, _, _, session in nodes:
+        assert left_in_session(session) == []
+
+
+def test_sigterm_to_the_launcher_ends_every_process_and_a_resume_goes_on(
+        tmp_path, tiny_options):
+    """A scheduler's SIGTERM (slurm's --signal, a preemption) to
+    dist_train.sh, which is the torchrun agent: it stops its workers and
+    ends, with no restart, every process gone within torchrun's 30 s; each
+    checkpoint written is complete, and --resume goes on from the last."""
+    import signal
+    import time
+    options = tiny_options('train_cfg.max_epochs=50',
+                           'train_dataloader.dataset.indices=16')
+    env = dict(os.environ, PORT=str(free_port()), PYTHON=sys.executable)
+    launcher = subprocess.Popen(
+        ['bash', 'tools/dist_train.sh', TINY_CONFIG, '2', '--work-dir',
+         str(tmp_path), *options], cwd=REPO, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    deadline = time.time() + 240
+    while not osp.exists(tmp_path / 'epoch_2.pth'):
+        assert launcher.poll() is None and time.time() < deadline
+        time.sleep(0.2)
+    launcher.send_signal(signal.SIGTERM)
+    _, stderr = launcher.communicate(timeout=60)
+    assert launcher.returncode != 0
+    assert 'restart 1 of this run' not in stderr  # a stop, not a failure
+    assert left_in_session(launcher.pid, wait_s=5) == []
+    with open(tmp_path / 'last_checkpoint') as f:
+        last = f.read()
+    state = load_checkpoint_file(last)  # complete: it reads
+    epoch = state['meta']['epoch']
+    assert epoch >= 2 and not osp.exists(
+        tmp_path / f'epoch_{epoch + 2}.pth')
+    result = run_script('tools/dist_train.sh', TINY_CONFIG, '2',
+                        '--work-dir', str(tmp_path), '--resume',
+                        *tiny_options(f'train_cfg.max_epochs={epoch + 1}',
+                                      'train_dataloader.dataset.indices=16'))
+    log = result.stdout + result.stderr
+    assert f'resumed epoch: {epoch},' in log
+    assert osp.isfile(tmp_path / f'epoch_{epoch + 1}.pth')
+    # a clean distributed run: no warning of torchrun's, mmengine's or
+    # torch's (thread counts, DDP's renamed buffer option)
+    assert not re.findall(r'.*(?:\w+Warning\b|- WARNING -).*', log)
 
 
 def test_a_stalled_rank_ends_the_run_naming_it(tmp_path, tiny_options):
     """Rank 1 stops answering (without dying) before iteration 2: the run
-    ends after env_cfg.dist_cfg.timeout, not torch's 30 minutes, and the
-    last line says which rank."""
+    (without restarts) ends after env_cfg.dist_cfg.timeout, not torch's
+    30 minutes, and the last line says which rank."""
     env = dict(os.environ, PORT=str(free_port()), PYTHON=sys.executable,
-               OMP_NUM_THREADS='1',
+               OMP_NUM_THREADS='1', MAX_RESTARTS='0',
                PYTHONPATH=osp.join(REPO, 'tests', 'helpers'))
     result = subprocess.run(
         ['bash', 'tools/dist_train.sh',
@@ -329,3 +422,65 @@ def test_dist_test_ensemble_of_tta_members_averages_their_scores(
     top1 = float(re.search(r'Evaluated an ensemble of 2: accuracy/top1: '
                            r'([\d.]+)', result.stdout).group(1))
     assert top1 == pytest.approx(expected, abs=0.005)
+
+
+FAKE_SRUN = '''#!/usr/bin/env bash
+# srun that records each start's restart count, then fails the starts
+# before FAIL_UNTIL, or sleeps (SLEEP) to be stopped.
+echo "$TORCHELASTIC_RESTART_COUNT" >> "$RECORD"
+[ -n "${SLEEP:-}" ] && exec sleep "$SLEEP"
+[ "$TORCHELASTIC_RESTART_COUNT" -ge "$FAIL_UNTIL" ]
+'''
+
+
+def slurm_train_with_fake_srun(tmp_path, **variables):
+    """tools/slurm_train.sh over an srun that records and fails as told;
+    returns the running script and the record file."""
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / 'srun').write_text(FAKE_SRUN)
+    (bin_dir / 'srun').chmod(0o755)
+    record = tmp_path / 'starts'
+    env = {**os.environ, 'RECORD': str(record), 'FAIL_UNTIL': '0',
+           'PATH': f'{bin_dir}{os.pathsep}{os.environ["PATH"]}',
+           **variables}
+    process = subprocess.Popen(
+        ['bash', 'tools/slurm_train.sh', 'partition', 'job', 'C.py', 'W'],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True)
+    return process, record
+
+
+@pytest.mark.parametrize('restarts, fail_until, starts, status', [
+    ('3', '1', ['0', '1'], 0),  # one failure, then done
+    (None, '9', ['0', '1', '2', '3'], 1),  # the default: 3 restarts
+    ('0', '1', ['0'], 1),  # today's behaviour: the first failure ends it
+])
+def test_slurm_train_starts_a_failed_run_again(tmp_path, restarts,
+                                               fail_until, starts, status):
+    """Each start counts itself in TORCHELASTIC_RESTART_COUNT, as
+    torchrun's do, so that train.py resumes (restart_resumes)."""
+    variables = {'FAIL_UNTIL': fail_until}
+    if restarts is not None:
+        variables['MAX_RESTARTS'] = restarts
+    process, record = slurm_train_with_fake_srun(tmp_path, **variables)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == status
+    assert record.read_text().split() == starts
+    assert stderr.count('slurm_train.sh: the run failed') == \
+        len(starts) - 1
+
+
+def test_slurm_train_ends_on_sigterm_without_a_restart(tmp_path):
+    import signal
+    import time
+    process, record = slurm_train_with_fake_srun(tmp_path, SLEEP='60')
+    deadline = time.time() + 30
+    while not record.exists():
+        assert time.time() < deadline
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
+    assert process.returncode == 143
+    assert record.read_text().split() == ['0']
+    assert left_in_session(process.pid, wait_s=5) == []

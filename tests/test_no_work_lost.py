@@ -264,10 +264,11 @@ def test_sigkilled_run_resumes_to_the_uninterrupted_result(shapes_root,
 
 @pytest.mark.slow
 def test_dead_rank_ends_the_whole_run(tmp_path, shapes_root):
-    """Rank 1 is SIGKILLed at iteration 2; torchrun stops rank 0 and the
-    run exits with an error instead of waiting in a collective (the test
-    fails on its 180 s timeout if it hangs)."""
-    env = dict(os.environ, PORT=str(free_port()),
+    """Rank 1 is SIGKILLed at iteration 2; without restarts
+    (MAX_RESTARTS=0) torchrun stops rank 0 and the run exits with an error
+    instead of waiting in a collective (the test fails on its 180 s
+    timeout if it hangs)."""
+    env = dict(os.environ, PORT=str(free_port()), MAX_RESTARTS='0',
                PYTHON=sys.executable, OMP_NUM_THREADS='1',
                PYTHONPATH=osp.join(REPO, 'tests', 'helpers'))
     options = [f'{loader}.dataset.data_root={shapes_root}'

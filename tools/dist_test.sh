@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
-# Multi-node: NNODES, NODE_RANK, MASTER_ADDR and PORT, as in mmpretrain.
+# Multi-node: NNODES, MASTER_ADDR and PORT, as in mmpretrain.
 # Without GPUs, GPUS is the number of CPU processes (gloo backend).
 # PYTHON picks the interpreter (tools/dist_run.sh).
 set -euo pipefail

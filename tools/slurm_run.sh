@@ -33,9 +33,15 @@ if [ "$TASKS_PER_NODE" -gt 0 ]; then
 fi
 
 export MASTER_PORT=${PORT:-29500}
+# One thread per process unless told otherwise: what mmengine would set,
+# with a warning, in every run.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+export MKL_NUM_THREADS=${MKL_NUM_THREADS:-$OMP_NUM_THREADS}
 export PYTHONPATH="$HERE/..${PYTHONPATH:+:$PYTHONPATH}"
+# srun in this process (exec): a signal to it reaches srun, which passes
+# it on to the tasks.
 # shellcheck disable=SC2086  # SRUN_ARGS holds several options
-srun -p "$PARTITION" \
+exec srun -p "$PARTITION" \
     --job-name="$JOB_NAME" \
     --ntasks="$GPUS" \
     "${NODE_OPTIONS[@]}" \

@@ -235,7 +235,8 @@ def process_group(launcher: str,
     (gloo aborts a process whose group is torn down at exit). A collective
     that times out or loses its peer becomes a
     :class:`~mmpre_inception.errors.StalledRankError` naming the rank that
-    stopped.
+    stopped. A worker that torchrun started ends with it
+    (:func:`~mmpre_inception.utils.end_with_launcher`).
 
     Args:
         launcher (str): ``--launcher``.
@@ -243,8 +244,11 @@ def process_group(launcher: str,
             ``env_cfg.dist_cfg.timeout``, seconds.
     """
     from mmpre_inception.engine import name_stalled_ranks
-    from mmpre_inception.utils import (init_cpu_distributed,
+    from mmpre_inception.utils import (end_with_launcher,
+                                       init_cpu_distributed,
                                        shutdown_distributed)
+    if launcher == 'pytorch':  # a worker of torchrun's agent
+        end_with_launcher()
     init_cpu_distributed(launcher, timeout_s)
     try:
         yield

@@ -12,9 +12,10 @@ from mmengine.runner import Runner
 from mmpre_inception.checkpoint import (CheckpointError, fit_checkpoint,
                                         read_checkpoint)
 from mmpre_inception.registry import RUNNERS
-from mmpre_inception.utils import resolve_auto_workers
+from mmpre_inception.utils import resolve_auto_workers, restart_count
 
-from .private_apis import give_a_name_of_its_own, load_checkpoint_to_model
+from .private_apis import (give_a_name_of_its_own, is_training,
+                           load_checkpoint_to_model)
 
 # Multi-line listings mmengine logs at the start of every run, and one
 # line per parameter group option: hundreds of lines before any result.
@@ -201,6 +202,22 @@ class ConsoleSummaryRunner(Runner):
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    def load_or_resume(self) -> None:
+        """mmengine's, saying first, in a run started again after a
+        failure, what it goes on from."""
+        restarts = restart_count()
+        if restarts and is_training(self):
+            if self._resume and self._load_from:
+                outcome = f'resuming from {self._load_from}'
+            elif not self.cfg.get('restart_resumes', False):
+                outcome = 'restart_resumes is False: training starts over'
+            else:
+                outcome = (f'no complete checkpoint in {self.work_dir} yet: '
+                           'training starts over')
+            self.logger.warning(f'restart {restarts} of this run after a '
+                                f'failure: {outcome}')
+        super().load_or_resume()
 
     def resume(self, filename: str, *args, **kwargs) -> None:
         """mmengine's ``resume``, refusing a file without training state

@@ -110,3 +110,46 @@ def auto_num_workers(cpus: Optional[int] = None,
     cpus = cpus_for_this_process() if cpus is None else cpus
     ranks = ranks_on_this_node() if ranks is None else ranks
     return max(1, cpus // max(1, ranks) - 1)
+
+
+def restart_count() -> int:
+    """How often the run has been started again after a failure: torchrun
+    counts its restarts (``--max-restarts``, ``MAX_RESTARTS`` of
+    tools/dist_train.sh) in ``TORCHELASTIC_RESTART_COUNT``, and
+    tools/slurm_train.sh sets the same variable for its own; 0 for a
+    first start.
+
+    Example:
+        >>> restart_count()  # doctest: +SKIP
+        0
+    """
+    try:
+        return max(0, int(os.environ.get('TORCHELASTIC_RESTART_COUNT', 0)))
+    except ValueError:
+        return 0
+
+
+def end_with_launcher() -> None:
+    """Have the kernel end this process (SIGTERM) when the process that
+    started it ends: a worker whose torchrun agent is killed would
+    otherwise train on alone, an orphan holding its node's GPUs and its
+    peers' connections (Linux; elsewhere nothing changes).
+
+    torchrun stops its workers itself when it is stopped with a signal it
+    can catch; this covers the one it cannot (SIGKILL: an out-of-memory
+    killer, a node's scheduler).
+    """
+    import ctypes
+    import signal
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return  # not Linux
+    parent = os.getppid()
+    PR_SET_PDEATHSIG = 1  # noqa: N806 (the constant of <sys/prctl.h>)
+    if prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        return
+    if os.getppid() != parent or parent == 1:
+        # The launcher ended before the request took effect.
+        os.kill(os.getpid(), signal.SIGTERM)

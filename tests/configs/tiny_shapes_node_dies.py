@@ -1,6 +1,6 @@
-# tiny_shapes.py, where the node of rank 1 (its torchrun agent and its
-# process) is killed at iteration 2 (tests/test_distributed.py). Needs
-# tests/helpers on PYTHONPATH.
+# tiny_shapes.py, where the node of rank 1 is lost at iteration 2: its
+# torchrun agent is killed, and its rank must end with it
+# (tests/test_distributed.py). Needs tests/helpers on PYTHONPATH.
 from mmengine.config import read_base
 
 with read_base():
@@ -9,4 +9,4 @@ with read_base():
 from rank_weights import KillRankAtIteration
 
 custom_hooks = custom_hooks + [dict(type=KillRankAtIteration,
-                                    whole_node=True)]
+                                    launcher=True)]

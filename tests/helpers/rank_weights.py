@@ -25,21 +25,31 @@ class SaveRankParameters(Hook):
 
 class KillRankAtIteration(Hook):
     """Kills rank ``rank`` with SIGKILL before iteration ``iteration``, as
-    an out-of-memory killer would; with ``whole_node`` the node's torchrun
-    agent first, as a lost node would."""
+    an out-of-memory killer would. With ``launcher`` the node's torchrun
+    agent instead, as a lost node would, and the rank trains on: it must
+    end by itself (``utils.end_with_launcher``), or it is left behind.
+    With ``first_start_only`` only before any restart."""
 
     def __init__(self, rank: int = 1, iteration: int = 2,
-                 whole_node: bool = False) -> None:
+                 launcher: bool = False,
+                 first_start_only: bool = False) -> None:
         self.rank, self.iteration = rank, iteration
-        self.whole_node = whole_node
+        self.launcher = launcher
+        self.first_start_only = first_start_only
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        import os
+        import signal
+        import time
+        if self.first_start_only and \
+                os.environ.get('TORCHELASTIC_RESTART_COUNT', '0') != '0':
+            return
         if get_rank() == self.rank and runner.iter + 1 == self.iteration:
-            import os
-            import signal
-            if self.whole_node:  # the torchrun agent that started it
+            if self.launcher:  # the torchrun agent that started it
                 os.kill(os.getppid(), signal.SIGKILL)
-            os.kill(os.getpid(), signal.SIGKILL)
+                time.sleep(120)  # ended by the kernel long before
+            else:
+                os.kill(os.getpid(), signal.SIGKILL)
 
 
 class StallRankAtIteration(Hook):

@@ -78,4 +78,8 @@ visualizer = dict(type=UniversalVisualizer, vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None
 resume = False
+# A run started again after a failure (tools/dist_train.sh's MAX_RESTARTS,
+# tools/slurm_train.sh's) resumes from the newest complete checkpoint in
+# work_dir; False starts it over.
+restart_resumes = True
 randomness = dict(seed=None, deterministic=False)
