@@ -1,6 +1,8 @@
 # Quick start: `make demo` and `make test`. The first use creates .venv/ with
 # the tested versions of the stack (requirements/constraints.txt) and this
-# checkout installed editable (`pip install -e .`); later runs reuse it.
+# checkout installed editable (`pip install -e .`); `make install` and
+# `make test` also .venv-floors/ with the oldest versions setup.py admits
+# (requirements/floors.txt). Later runs reuse them.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -14,7 +16,7 @@ FLOORS_INSTALLED := $(FLOORS_VENV)/.installed
 
 .PHONY: install demo test test-floors docs clean-demo
 
-install: $(INSTALLED)
+install: $(INSTALLED) $(FLOORS_INSTALLED)
 
 # torch first, so that no other package pulls another build of it.
 $(INSTALLED): $(REQUIREMENTS)

@@ -2,7 +2,7 @@
 
 Example (after `make demo`, which trains the shapes model):
     python demo/image_demo.py demo/star.jpg \\
-        configs/demo/inception_v3_1xb16_shapes.py work_dirs/demo/epoch_6.pth
+        configs/demo/inception_v3_1xb16_shapes.py work_dirs/demo/epoch_3.pth
 
 With ImageNet weights (docs/model_zoo.md) and your own image:
     python demo/image_demo.py IMAGE configs/inception_v3_8xb32_in1k.py CKPT

@@ -154,7 +154,7 @@ class ImagePredictor:
     Example:
         >>> predictor = ImagePredictor(
         ...     'configs/demo/inception_v3_1xb16_shapes.py',
-        ...     'work_dirs/demo/epoch_6.pth')  # after `make demo`
+        ...     'work_dirs/demo/epoch_3.pth')  # after `make demo`
         >>> predictor('demo/star.jpg')[0]['class_name']  # doctest: +SKIP
         'star'
     """
