@@ -4,7 +4,8 @@ Each source model is built by its own library with random weights made
 well conditioned (BatchNorm statistics measured on images, logits of order
 10; Keras's are perturbed instead), saved, converted with the command-line
 tool, and loaded into our model through the config the tool names. Both
-sides then see the same resized images, each normalised its own way, and
+sides then see the same resized images (generated ones, and four of the
+ImageNet sample where it is present), each normalised its own way, and
 must agree within float32 rounding (tests/helpers/numerics.py), on any
 CPU's kernels.
 """
@@ -99,11 +100,12 @@ def source_logits(source, inputs):
     return [out[0] if isinstance(out, tuple) else out for out in outputs]
 
 
-def sample_paths(count=8):
-    paths = sorted(glob.glob(osp.join(SAMPLE_DIR, 'val', '*')))[:count]
-    if not paths:
-        pytest.skip(f'no ImageNet sample at {SAMPLE_DIR}')
-    return paths
+def converter_inputs(cfg, real=4):
+    """Generated images, and the first ``real`` of the ImageNet sample
+    where it is present, through the config's test pipeline."""
+    paths = sorted(glob.glob(osp.join(SAMPLE_DIR, 'val', '*')))[:real]
+    return crops(cfg, generated_images()) + (crops(cfg, paths=paths)
+                                             if paths else [])
 
 
 @pytest.fixture(scope='module')
@@ -129,18 +131,7 @@ def test_torchvision_logits(torchvision_source):
     source, converted = torchvision_source
     cfg = Config.fromfile(MAIN_CONFIG)
     ours = build_ours(cfg, converted)
-    images = crops(cfg, generated_images())
-    expected, exact = source_logits(
-        source, normalised_rgb(images, (0.485, 0.456, 0.406),
-                               (0.229, 0.224, 0.225)))
-    assert_same_logits(our_logits(ours, images), expected, exact)
-
-
-def test_torchvision_on_real_images(torchvision_source):
-    source, converted = torchvision_source
-    cfg = Config.fromfile(MAIN_CONFIG)
-    images = crops(cfg, paths=sample_paths())
-    ours = build_ours(cfg, converted)
+    images = converter_inputs(cfg)
     expected, exact = source_logits(
         source, normalised_rgb(images, (0.485, 0.456, 0.406),
                                (0.229, 0.224, 0.225)))
@@ -183,17 +174,7 @@ def test_timm_logits_with_each_tags_normalisation(timm_source):
     assert resize['scale'] == int(299 / data_cfg['crop_pct'])
     assert resize['interpolation'] == 'bicubic'
     ours = build_ours(cfg, converted)
-    images = crops(cfg, generated_images())
-    expected, exact = source_logits(
-        source, normalised_rgb(images, data_cfg['mean'], data_cfg['std']))
-    assert_same_logits(our_logits(ours, images), expected, exact)
-
-
-def test_timm_on_real_images(timm_source):
-    variant, source, data_cfg, converted = timm_source
-    cfg = Config.fromfile(TIMM_CONFIGS[variant])
-    images = crops(cfg, paths=sample_paths())
-    ours = build_ours(cfg, converted)
+    images = converter_inputs(cfg)
     expected, exact = source_logits(
         source, normalised_rgb(images, data_cfg['mean'], data_cfg['std']))
     assert_same_logits(our_logits(ours, images), expected, exact)
@@ -257,17 +238,7 @@ def test_keras_logits(keras_source):
     model, classes, converted = keras_source
     cfg = Config.fromfile(KERAS_CONFIG)
     ours = build_ours(cfg, converted)
-    images = crops(cfg, generated_images())
-    assert_same_logits(our_logits(ours, images),
-                       keras_logits(model, images, classes),
-                       our_logits(copy.deepcopy(ours).double(), images))
-
-
-def test_keras_on_real_images(keras_source):
-    model, classes, converted = keras_source
-    cfg = Config.fromfile(KERAS_CONFIG)
-    images = crops(cfg, paths=sample_paths())
-    ours = build_ours(cfg, converted)
+    images = converter_inputs(cfg)
     assert_same_logits(our_logits(ours, images),
                        keras_logits(model, images, classes),
                        our_logits(copy.deepcopy(ours).double(), images))

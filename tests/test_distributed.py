@@ -116,22 +116,6 @@ def test_slurm_test_scores_every_sample_once(one_epoch_run, tiny_options,
                             single_process_predictions, 19)
 
 
-def test_dist_test_on_two_nodes_scores_every_sample_once(
-        one_epoch_run, tiny_options, single_process_predictions, tmp_path):
-    out = str(tmp_path / 'two_nodes.pkl')
-    nodes = start_two_nodes(
-        'tools/dist_test.sh', TINY_CONFIG,
-        osp.join(one_epoch_run, 'epoch_1.pth'), '1', '--work-dir',
-        str(tmp_path), '--out', out,
-        *tiny_options('test_dataloader.dataset.indices=19'))
-    assert [node[0] for node in nodes] == [0, 0], nodes[0][2][-3000:]
-    # rank 0 reports, on the node the rendezvous gave it to
-    assert [node[1].count('Evaluated ') for node in nodes] in ([1, 0],
-                                                               [0, 1])
-    assert_same_predictions(load_predictions(out),
-                            single_process_predictions, 19)
-
-
 def rank_parameters(work_dir: str, iteration: int) -> list:
     return [load_checkpoint_file(
         osp.join(work_dir, f'rank{rank}_iter{iteration}.pth'))['parameters']
@@ -145,52 +129,21 @@ def assert_ranks_identical(work_dir: str, iteration: int) -> None:
         assert torch.equal(rank0[name], rank1[name]), name
 
 
-def test_dist_train_keeps_ranks_identical_and_resumes(tiny_options,
-                                                      tmp_path):
-    """Two ranks launched by slurm train one epoch with identical
-    parameters; two nodes of one rank each (tools/dist_train.sh with
-    NNODES=2) train the same epoch to the same checkpoint; a torchrun
-    --resume on one node then goes on from the two nodes' checkpoint to
-    epoch 2, its ranks identical too."""
-    one_node = str(tmp_path / 'one_node')
-    run_script('tools/slurm_train.sh', 'partition', 'job', RANKS_CONFIG,
-               one_node, *tiny_options('train_cfg.max_epochs=1'), slurm=True)
-    assert_ranks_identical(one_node, ITERS_PER_EPOCH)
-
-    work_dir = str(tmp_path / 'two_nodes')
+def test_dist_train_keeps_ranks_identical_and_restarts_a_failed_run(
+        tiny_options, tmp_path):
+    """Two nodes of one rank each (tools/dist_train.sh with NNODES=2) train
+    two epochs with identical parameters on both ranks. The same two
+    epochs on one node of two ranks, rank 1 killed (SIGKILL) at the first
+    iteration of epoch 2, after epoch 1's checkpoint: torchrun starts the
+    run again (MAX_RESTARTS=1), which resumes from that checkpoint by
+    itself and ends where the two nodes ended, bit for bit, at each
+    epoch."""
+    two_nodes = str(tmp_path / 'two_nodes')
     nodes = start_two_nodes('tools/dist_train.sh', RANKS_CONFIG, '1',
-                            '--work-dir', work_dir,
-                            *tiny_options('train_cfg.max_epochs=1'))
+                            '--work-dir', two_nodes, *tiny_options())
     assert [node[0] for node in nodes] == [0, 0], nodes[0][2][-3000:]
-    assert_ranks_identical(work_dir, ITERS_PER_EPOCH)
-    initial = load_checkpoint_file(osp.join(work_dir, 'epoch_1.pth'))
-    assert initial['meta']['iter'] == ITERS_PER_EPOCH
-    single = load_checkpoint_file(osp.join(one_node, 'epoch_1.pth'))
-    for key in ('state_dict', 'ema_state_dict'):
-        for name, value in single[key].items():
-            torch.testing.assert_close(initial[key][name], value, rtol=0,
-                                       atol=0, msg=f'{key} {name}')
+    assert_ranks_identical(two_nodes, 2 * ITERS_PER_EPOCH)
 
-    result = run_script('tools/dist_train.sh', RANKS_CONFIG, '2',
-                        '--work-dir', work_dir, '--resume', *tiny_options())
-    log = result.stdout + result.stderr
-    assert re.search(rf'resumed epoch: 1, iter: {ITERS_PER_EPOCH}', log), \
-        log[-3000:]
-    assert_ranks_identical(work_dir, 2 * ITERS_PER_EPOCH)
-    final = load_checkpoint_file(osp.join(work_dir, 'epoch_2.pth'))
-    assert final['meta']['iter'] == 2 * ITERS_PER_EPOCH
-    # The resumed ranks trained on: their weights moved from epoch 1's.
-    rank0, _ = rank_parameters(work_dir, 2 * ITERS_PER_EPOCH)
-    # EMAHook saves the raw weights as ema_state_dict ('module.' keys)
-    # and the average as state_dict.
-    name = 'backbone.Conv2d_1a_3x3.conv.weight'
-    assert not torch.equal(rank0[name],
-                           initial['ema_state_dict']['module.' + name])
-
-    # The same two epochs, rank 1 killed (SIGKILL) at the first iteration
-    # of epoch 2, after epoch 1's checkpoint: torchrun starts the run
-    # again (MAX_RESTARTS=1), which resumes from that checkpoint by itself
-    # and ends where the runs above ended.
     restarted = str(tmp_path / 'restarted')
     result = run_script(
         'tools/dist_train.sh', RANKS_DIE_ONCE_CONFIG, '2', '--work-dir',
@@ -201,12 +154,21 @@ def test_dist_train_keeps_ranks_identical_and_resumes(tiny_options,
             f'{resumed}') in log, log[-3000:]
     assert re.search(rf'resumed epoch: 1, iter: {ITERS_PER_EPOCH}', log)
     assert_ranks_identical(restarted, 2 * ITERS_PER_EPOCH)
-    again = load_checkpoint_file(osp.join(restarted, 'epoch_2.pth'))
-    assert again['meta']['iter'] == 2 * ITERS_PER_EPOCH
-    for key in ('state_dict', 'ema_state_dict'):
-        for name, value in final[key].items():
-            torch.testing.assert_close(again[key][name], value, rtol=0,
-                                       atol=0, msg=f'{key} {name}')
+    for epoch in (1, 2):
+        expected = load_checkpoint_file(
+            osp.join(two_nodes, f'epoch_{epoch}.pth'))
+        got = load_checkpoint_file(osp.join(restarted, f'epoch_{epoch}.pth'))
+        assert got['meta']['iter'] == epoch * ITERS_PER_EPOCH
+        for key in ('state_dict', 'ema_state_dict'):
+            for name, value in expected[key].items():
+                torch.testing.assert_close(got[key][name], value, rtol=0,
+                                           atol=0, msg=f'{key} {name}')
+    # The resumed ranks trained on: their weights moved from epoch 1's.
+    # EMAHook saves the raw weights as ema_state_dict ('module.' keys).
+    name = 'module.backbone.Conv2d_1a_3x3.conv.weight'
+    assert not torch.equal(expected['ema_state_dict'][name],
+                           load_checkpoint_file(resumed)['ema_state_dict'][
+                               name])
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path')
@@ -370,15 +332,15 @@ def test_persistent_loader_workers_stop_at_the_end_of_the_run():
 
 def test_dist_test_ensemble_of_tta_members_averages_their_scores(
         one_epoch_run, tiny_options, tmp_path):
-    """--tta and --ensemble on 2 processes, 9 images (the sampler pads
-    one): member 1 averages each image and its mirror image, member 2 ten
-    crops (a multi-crop tta_pipeline). The ensemble's scores are the mean
-    of the members' single-process --tta scores, its metrics those of that
-    mean; so dist_test.sh also scores every sample once with --tta and a
-    multi-crop config (slurm_test.sh's plain --out is checked above).
-    Each rank's 5 images keep 1 of its 5 persistent workers busy: the
-    idle ones stop with each member's run, with no traceback after the
-    results."""
+    """--tta and --ensemble on two nodes of one process each, 9 images
+    (the sampler pads one): member 1 averages each image and its mirror
+    image, member 2 ten crops (a multi-crop tta_pipeline). The ensemble's
+    scores are the mean of the members' single-process --tta scores, its
+    metrics those of that mean; so dist_test.sh scores every sample once
+    across nodes, with --tta and a multi-crop config (slurm_test.sh's
+    plain --out is checked above). Each rank's 5 images keep 1 of its 5
+    persistent workers busy: the idle ones stop with each member's run,
+    with no traceback after the results."""
     checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
     second = osp.join(REPO, 'tests', 'configs', 'tiny_shapes_multi_crop.py')
     members = []
@@ -390,17 +352,22 @@ def test_dist_test_ensemble_of_tta_members_averages_their_scores(
                   check=True)
         members.append(load_predictions(member_out))
     out = str(tmp_path / 'ensemble.pkl')
-    result = run_script('tools/dist_test.sh', TINY_CONFIG, checkpoint, '2',
-                        '--tta', '--ensemble', second, checkpoint,
-                        '--work-dir', str(tmp_path / 'e'), '--out', out,
-                        *tiny_options('test_dataloader.dataset.indices=9',
-                                      'test_dataloader.num_workers=5',
-                                      'test_dataloader.persistent_workers='
-                                      'True'))
-    assert result.stdout.count('Evaluated an ensemble of 2: ') == 1
-    assert 'Traceback' not in result.stderr
-    assert 'Bad file descriptor' not in result.stderr
-    assert result.stdout.count('Member 2 ') == 1
+    nodes = start_two_nodes(
+        'tools/dist_test.sh', TINY_CONFIG, checkpoint, '1', '--tta',
+        '--ensemble', second, checkpoint, '--work-dir', str(tmp_path / 'e'),
+        '--out', out, *tiny_options('test_dataloader.dataset.indices=9',
+                                    'test_dataloader.num_workers=5',
+                                    'test_dataloader.persistent_workers='
+                                    'True'))
+    assert [node[0] for node in nodes] == [0, 0], nodes[0][2][-3000:]
+    # rank 0 reports, on the node the rendezvous gave it to
+    assert sorted(node[1].count('Evaluated an ensemble of 2: ')
+                  for node in nodes) == [0, 1]
+    stdout = ''.join(node[1] for node in nodes)
+    stderr = ''.join(node[2] for node in nodes)
+    assert 'Traceback' not in stderr
+    assert 'Bad file descriptor' not in stderr
+    assert stdout.count('Member 2 ') == 1
     ensemble = load_predictions(out)
     assert len(ensemble) == 9
     assert not all(torch.equal(a['pred_score'], b['pred_score'])
@@ -421,7 +388,7 @@ def test_dist_test_ensemble_of_tta_members_averages_their_scores(
         torch.stack(means), torch.cat([one['gt_label'] for one in members[0]]),
         topk=(1, ))[0][0].item()
     top1 = float(re.search(r'Evaluated an ensemble of 2: accuracy/top1: '
-                           r'([\d.]+)', result.stdout).group(1))
+                           r'([\d.]+)', stdout).group(1))
     assert top1 == pytest.approx(expected, abs=0.005)
 
 
