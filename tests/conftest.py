@@ -22,10 +22,11 @@ def pytest_configure(config):
 @pytest.fixture(scope='session')
 def shapes_root(tmp_path_factory) -> str:
     """A small generated data set in ImageNet layout (10 classes)."""
-    from mmpre_inception.datasets import make_synthetic_imagenet
+    from helpers.tools import synthetic
     root = str(tmp_path_factory.mktemp('shapes'))
-    make_synthetic_imagenet(root, train_per_class=4, val_per_class=2,
-                            image_size=96, seed=1)
+    synthetic().make_synthetic_imagenet(root, train_per_class=4,
+                                        val_per_class=2, image_size=96,
+                                        seed=1)
     return root
 
 

@@ -4,12 +4,14 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from helpers.tools import TINY_CONFIG, call_tool
+from helpers.tools import TINY_CONFIG, call_tool, synthetic
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 
 from mmpre_inception.apis import ImagePredictor
-from mmpre_inception.datasets import SHAPES, read_image
 from mmpre_inception.checkpoint import CheckpointError
+from mmpre_inception.datasets import read_image
+
+SHAPES = synthetic().SHAPES
 
 
 @pytest.fixture(scope='module')

@@ -11,11 +11,13 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from helpers.tools import MAIN_CONFIG
+from helpers.tools import MAIN_CONFIG, synthetic
 from mmengine.dataset import Compose
 from mmpretrain.datasets import CenterCrop, ResizeEdge
 
-from mmpre_inception.datasets import LoadImageFromFile, render_image
+from mmpre_inception.datasets import LoadImageFromFile
+
+render_image = synthetic().render_image
 
 OPENCV_PIPELINE = Compose([
     LoadImageFromFile(),
@@ -221,8 +223,7 @@ def test_resize_and_crop_boxes_match_the_cpu_transforms():
     from mmcv.transforms import CenterCrop
     from mmpretrain.datasets import ResizeEdge
 
-    from mmpre_inception.datasets import (CenterCropOnDevice,
-                                          ResizeEdgeOnDevice)
+    from mmpre_inception.datasets import CenterCropOnDevice, ResizeEdgeOnDevice
     for height, width in [(375, 500), (500, 375), (299, 299), (180, 250),
                           (1001, 342), (342, 999), (77, 1200), (2400, 1600)]:
         image = np.zeros((height, width, 3), np.uint8)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 from helpers.tools import (MAIN_CONFIG, MIXUP_CONFIG, REPO, TINY_CONFIG,
-                           call_tool, png_size)
+                           call_tool, png_size, tool_module)
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,7 @@ def test_plot_curve_draws_the_logged_values(run_log, tmp_path):
     assert png_size(out) == (800, 900)
 
     from mmpretrain.utils import load_json_log
-    from mmpre_inception.analysis import logs as tool
+    tool = tool_module('tools/analysis_tools/analyze_logs.py')
     train = [e for e in entries if 'loss' in e]
     val = [e for e in entries if 'accuracy/top1' in e]
     # The tiny run: 40 training images in batches of 8, logged every step.
@@ -119,7 +119,7 @@ def test_confusion_matrix_counts_equal_a_recount(evaluated, tmp_path,
         np.array([row[1:] for row in rows[1:]], dtype=int), expected)
     assert f'{np.trace(expected)} of 20 correct' in result.stdout
 
-    from mmpre_inception.analysis import confusion as tool
+    tool = tool_module('tools/analysis_tools/confusion_matrix.py')
     fig = tool.plot_matrix(expected, names, np.arange(10), False, '700x600')
     np.testing.assert_array_equal(fig.axes[0].images[0].get_array(),
                                   expected)
@@ -130,7 +130,7 @@ def test_confusion_matrix_counts_equal_a_recount(evaluated, tmp_path,
 
 
 def test_confusion_matrix_shows_the_classes_with_most_errors():
-    from mmpre_inception.analysis import confusion as tool
+    tool = tool_module('tools/analysis_tools/confusion_matrix.py')
     matrix = np.diag([5, 5, 5, 5, 5])
     matrix[1, 3] = 4  # 1 taken for 3 four times
     matrix[4, 0] = 1
@@ -170,7 +170,7 @@ def test_galleries_hold_the_most_confident_successes_and_failures(
         assert png_size(tmp_path / f'{kind}.png') == (1000, 300)
 
     from mmpre_inception.analysis.predictions import load_predictions
-    from mmpre_inception.analysis import galleries as tool
+    tool = tool_module('tools/analysis_tools/analyze_results.py')
     predictions = load_predictions(out_file)
     chosen = [e['sample'] for e in listing['failure'] + listing['success']]
     fig = tool.gallery(predictions, chosen, [str(i) for i in range(10)],
@@ -246,7 +246,7 @@ def test_browse_dataset_has_one_panel_per_training_step(shapes_root,
     assert png_size(out) == (600, 50 + 2 * 230)
 
     from mmpre_inception.utils import load_config
-    from mmpre_inception.analysis import pipeline_steps as tool
+    tool = tool_module('tools/visualization/browse_dataset.py')
     cfg = load_config(MAIN_CONFIG, {
         'train_dataloader.dataset.data_root': shapes_root})
     browsed = tool.browse(cfg, 2, seed=0)
@@ -266,7 +266,7 @@ def test_browse_dataset_has_one_panel_per_training_step(shapes_root,
 
 def test_browse_dataset_shows_mixup_cutmix_and_soft_labels(shapes_root):
     from mmpre_inception.utils import load_config
-    from mmpre_inception.analysis import pipeline_steps as tool
+    tool = tool_module('tools/visualization/browse_dataset.py')
     cfg = load_config(MIXUP_CONFIG, {
         'train_dataloader.dataset.data_root': shapes_root})
     browsed = tool.browse(cfg, 3, seed=1)
@@ -304,7 +304,7 @@ def test_vis_cam_maps_have_the_image_size_and_vary(one_epoch_run,
 
     from mmpre_inception.apis import init_model
     from mmpre_inception.utils import load_config
-    from mmpre_inception.analysis import cam as tool
+    tool = tool_module('tools/visualization/vis_cam.py')
     cfg = load_config(TINY_CONFIG)
     model = init_model(cfg, checkpoint)
     inputs, shown = tool.network_input(model, cfg, image)
@@ -413,7 +413,7 @@ def test_help_shows_the_docstring_example(tool):
 def test_galleries_read_moved_images_from_data_root(tmp_path):
     """--data-root: the saved path's class folder and name under the new
     root, or the name alone."""
-    from mmpre_inception.analysis import galleries as tool
+    tool = tool_module('tools/analysis_tools/analyze_results.py')
     (tmp_path / 'star').mkdir()
     (tmp_path / 'star' / 'a.jpg').write_bytes(b'')
     (tmp_path / 'b.jpg').write_bytes(b'')

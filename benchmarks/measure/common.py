@@ -1,5 +1,7 @@
 """What every benchmark mode shares: timing, precision, inputs, memory and
 the line that says what ran where."""
+import importlib.util
+import os.path as osp
 import platform
 import resource
 import statistics
@@ -7,6 +9,20 @@ import time
 from typing import Callable, Optional
 
 import torch
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def make_synthetic_imagenet(root: str, *args, **kwargs) -> dict:
+    """The demo's shapes data set, written by the function of
+    ``tools/dataset_converters/make_synthetic_imagenet.py`` (a script, not
+    part of the package)."""
+    path = osp.join(REPO, 'tools', 'dataset_converters',
+                    'make_synthetic_imagenet.py')
+    spec = importlib.util.spec_from_file_location('make_synthetic', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.make_synthetic_imagenet(root, *args, **kwargs)
 
 
 def median_rate(step: Callable[[], int], warmup: int, runs: int,

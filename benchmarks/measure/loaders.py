@@ -12,11 +12,10 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 
 from mmpre_inception.apis import use_device_decoding
-from mmpre_inception.datasets import make_synthetic_imagenet
 from mmpre_inception.errors import ConfigError
 from mmpre_inception.registry import MODELS
 
-from .common import median_rate
+from .common import make_synthetic_imagenet, median_rate
 
 
 def _image_paths(data_root: str, split: str, max_images: int):

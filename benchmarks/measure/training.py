@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 
-from mmpre_inception.datasets import make_synthetic_imagenet
 
 from .anchors import anchor_networks
-from .common import autocast, median_rate, random_images
+from .common import (autocast, make_synthetic_imagenet, median_rate,
+                     random_images)
 from .mmpretrain_reference import mmpretrain_inception_config_path
 from .training_step import AtenCallCounter, measure_training
 

@@ -1,4 +1,4 @@
-"""What the analysis tools draw, one module per tool where mmpretrain's
-own tool falls short (learning curves, pipeline steps, confusion
-matrices, failure galleries, class activation maps), and the figures they
-share. Not needed to train or evaluate."""
+"""What the analysis tools share: figures of an exact pixel size, and
+result files read and checked against a config. Each tool's own drawing
+lives in the tool (``tools/analysis_tools/``, ``tools/visualization/``),
+as mmpretrain's does. Not needed to train or evaluate."""

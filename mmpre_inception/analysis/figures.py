@@ -11,7 +11,7 @@ asked for and avoids the ``adjust_bbox()`` error that breaks mmpretrain's
 import os
 import os.path as osp
 import re
-from typing import Optional, Tuple, Union
+from typing import Tuple, Union
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -47,27 +47,6 @@ def parse_size(size: str) -> Tuple[int, int]:
             f'{MAX_PIXELS_PER_SIDE} each, e.g. 1200x800 (or fewer images, '
             'or a smaller --rescale-factor)')
     return int(match[1]), int(match[2])
-
-
-def figure_size(size: Optional[str], window_size: Optional[str],
-                default: str) -> str:
-    """The ``'WxH'`` pixels of ``--size``, or of mmpretrain's
-    ``--window-size`` (``'W*H'`` inches, at :data:`DPI`), or ``default``.
-
-    Raises:
-        ConfigError: Both are given, or ``window_size`` is malformed.
-    """
-    from mmpre_inception.errors import ConfigError
-    if size and window_size:
-        raise ConfigError('give --size (pixels) or --window-size (inches), '
-                          'not both')
-    if not window_size:
-        return size or default
-    match = re.fullmatch(r'(\d+(?:\.\d+)?)\*(\d+(?:\.\d+)?)', window_size)
-    if not match:
-        raise ConfigError(f'--window-size {window_size}: give W*H in inches, '
-                          'e.g. 12*7')
-    return f'{round(float(match[1]) * DPI)}x{round(float(match[2]) * DPI)}'
 
 
 def new_figure(size: str) -> Figure:

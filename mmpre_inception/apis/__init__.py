@@ -41,11 +41,11 @@ _NAMES = {
     'write_atomically': 'mmpre_inception.checkpoint',
     'save_checkpoint_atomically': 'mmpre_inception.checkpoint',
     'load_results': 'mmpre_inception.evaluation',
+    'dump_results': 'mmpre_inception.evaluation',
     'write_json': 'mmpre_inception.evaluation',
     'check_annotation_file': 'mmpre_inception.datasets',
     'check_config_annotations': 'mmpre_inception.datasets',
-    'list_unreadable_images': 'mmpre_inception.datasets',
-    'make_synthetic_imagenet': 'mmpre_inception.datasets',
+    'read_image': 'mmpre_inception.datasets',
 }
 
 __all__ = list(_NAMES)

@@ -1,7 +1,6 @@
 from .annotations import (AnnotationError, check_annotation_file,
                           check_config_annotations,
-                          check_dataset_annotations, config_class_names,
-                          list_unreadable_images)
+                          check_dataset_annotations, config_class_names)
 from .device_transforms import (DEVICE_KEYS, DEVICE_META_KEYS,
                                 CenterCropOnDevice,
                                 LoadImageBytesChecked, RandomFlipOnDevice,
@@ -12,17 +11,14 @@ from .loading import (LoadImageFromFile, SkipUnreadableImages,
                       read_image)
 from .multi_crop import PositionedCrop, SquareCrop
 from .tf_slim import CentralCropResize
-from .synthetic import SHAPES, make_synthetic_imagenet, render_image
 
 __all__ = [
     'AnnotationError', 'check_annotation_file', 'check_config_annotations',
     'check_dataset_annotations', 'config_class_names',
-    'list_unreadable_images',
     'DEVICE_KEYS', 'DEVICE_META_KEYS', 'CenterCropOnDevice',
     'LoadImageBytesChecked',
     'RandomFlipOnDevice', 'RandomResizedCropOnDevice', 'ResizeEdgeOnDevice',
     'ImageNet', 'LoadImageFromFile', 'SkipUnreadableImages',
     'UnreadableImageError', 'collate_skipping_unreadable', 'read_image',
-    'PositionedCrop', 'SquareCrop', 'CentralCropResize',
-    'SHAPES', 'make_synthetic_imagenet', 'render_image'
+    'PositionedCrop', 'SquareCrop', 'CentralCropResize'
 ]

@@ -6,11 +6,11 @@ breaks the loss on a GPU, a missing image only when it is reached).
 """
 import codecs
 import os.path as osp
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 from mmengine.logging import print_log
 
-from mmpre_inception.errors import AnnotationError, UnreadableImageError
+from mmpre_inception.errors import AnnotationError
 
 
 def _read_lines(ann_file: str) -> List[str]:
@@ -174,32 +174,6 @@ def check_config_annotations(cfg, loaders: Sequence[str],
             check_dataset_annotations(
                 loader['dataset'], num_classes, missing_images_ok,
                 duplicates_ok=name == 'train_dataloader')
-
-
-def list_unreadable_images(cfg, loader: str) -> Tuple[int, List[str]]:
-    """Decode every image ``cfg``'s ``loader`` data set lists, with the
-    loader's limits (``tools/misc/verify_dataset.py``).
-
-    Returns:
-        tuple[int, list[str]]: How many images are listed, and one
-        ``cannot read image PATH: reason`` line per image that fails.
-    """
-    from mmengine.registry import DefaultScope
-
-    from mmpre_inception.registry import DATASETS
-
-    from .loading import read_image
-    dataset_cfg = dict(cfg[loader].dataset, pipeline=[])
-    with DefaultScope.overwrite_default_scope(
-            cfg.get('default_scope') or 'mmpre_inception'):
-        dataset = DATASETS.build(dataset_cfg)
-    broken = []
-    for index in range(len(dataset)):
-        try:
-            read_image(dataset.get_data_info(index)['img_path'])
-        except UnreadableImageError as error:
-            broken.append(str(error))
-    return len(dataset), broken
 
 
 def config_class_names(cfg, loader: str = 'test_dataloader'

@@ -156,6 +156,13 @@ def tool_module(script: str):
     return module
 
 
+def synthetic():
+    """``tools/dataset_converters/make_synthetic_imagenet.py`` as a module:
+    the shapes data set (``SHAPES``, ``render_image``,
+    ``make_synthetic_imagenet``) that the tests train and test on."""
+    return tool_module('tools/dataset_converters/make_synthetic_imagenet.py')
+
+
 def call_script(path: str, *argv: str) -> subprocess.CompletedProcess:
     """Run a script that reads ``sys.argv`` (mmpretrain's tools, which
     have no ``main(argv)``) as ``__main__`` in this process, as

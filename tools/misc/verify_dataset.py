@@ -15,9 +15,36 @@ Example:
 """
 import argparse
 import sys
+from typing import List, Tuple
 
 from mmpre_inception.apis.cli import (add_cfg_options, command_line,
                                       positive_int, tool_parser)
+
+
+def list_unreadable_images(cfg, loader: str) -> Tuple[int, List[str]]:
+    """Decode every image ``cfg``'s ``loader`` data set lists, with the
+    loader's limits.
+
+    Returns:
+        tuple[int, list[str]]: How many images are listed, and one
+        ``cannot read image PATH: reason`` line per image that fails.
+    """
+    from mmengine.registry import DefaultScope
+
+    from mmpre_inception.apis import read_image
+    from mmpre_inception.errors import UnreadableImageError
+    from mmpre_inception.registry import DATASETS
+    dataset_cfg = dict(cfg[loader].dataset, pipeline=[])
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope') or 'mmpre_inception'):
+        dataset = DATASETS.build(dataset_cfg)
+    broken = []
+    for index in range(len(dataset)):
+        try:
+            read_image(dataset.get_data_info(index)['img_path'])
+        except UnreadableImageError as error:
+            broken.append(str(error))
+    return len(dataset), broken
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -42,7 +69,7 @@ def main(argv=None) -> int:
     with command_line(register_modules=True) as outcome:
         from mmpre_inception.apis import (ConfigError,
                                           check_config_annotations,
-                                          list_unreadable_images, load_config)
+                                          load_config)
         loader = f'{args.split}_dataloader'
         cfg = load_config(args.config, args.cfg_options)
         if not cfg.get(loader):

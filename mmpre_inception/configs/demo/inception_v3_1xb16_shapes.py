@@ -1,8 +1,7 @@
 # The `make demo` job: the main config on the generated shapes data set
-# (mmpre_inception.datasets.make_synthetic_imagenet), at 112x112 for three
-# epochs (75 steps), so it trains on a 2-core CPU in about a minute.
-# Everything not
-# changed here (label smoothing, auxiliary loss, weight averaging, gradient
+# (tools/dataset_converters/make_synthetic_imagenet.py), at 112x112 for
+# three epochs (75 steps), so it trains on a 2-core CPU in about a minute.
+# Everything not changed here (label smoothing, auxiliary loss, weight averaging, gradient
 # clipping) is the main recipe.
 from mmengine.config import read_base
 
@@ -19,7 +18,8 @@ from mmpre_inception.datasets import LoadImageFromFile
 from mmpre_inception.engine import TrainValEMAHook
 
 data_root = 'work_dirs/demo/data'
-# The ten classes of mmpre_inception.datasets.SHAPES, in label order.
+# The ten classes of the data set (SHAPES of
+# make_synthetic_imagenet.py), in label order.
 classes = ('circle', 'square', 'triangle', 'cross', 'star', 'circle_outline',
            'square_outline', 'triangle_outline', 'cross_outline',
            'star_outline')
@@ -45,7 +45,7 @@ test_pipeline = [
 
 
 # Both loaders: no worker processes for images this small, and the layout
-# make_synthetic_imagenet writes.
+# make_synthetic_imagenet.py writes.
 shapes_loader = dict(batch_size=16, num_workers=0, persistent_workers=False)
 shapes_dataset = dict(type='mmpretrain.CustomDataset', data_root=data_root,
                       metainfo=dict(classes=classes))
