@@ -5,7 +5,7 @@ import os.path as osp
 
 import pytest
 import torch
-from helpers.tools import TINY_CONFIG, call_tool
+from helpers.tools import TINY_CONFIG, call_tool, one_line_error
 
 from mmpre_inception.checkpoint import (CheckpointError, load_checkpoint_file,
                                         name_checkpoint_file)
@@ -130,14 +130,12 @@ def test_tools_refuse_bad_checkpoints_with_one_line(
         result = call_tool('tools/test.py', TINY_CONFIG, str(checkpoint),
                            '--work-dir', str(tmp_path / 'test'),
                            *tiny_options())
-        assert result.returncode == 1
-        assert result.stderr.strip().splitlines()[-1].startswith(start)
+        assert one_line_error(result, status=1).startswith(start)
         # In this process (the same code as the command line above).
         result = call_tool('tools/train.py', TINY_CONFIG, '--resume',
                            str(checkpoint), '--work-dir',
                            str(tmp_path / 'train'), *tiny_options())
-        assert result.returncode == 1
-        assert result.stderr.strip().splitlines()[-1].startswith(start)
+        assert one_line_error(result, status=1).startswith(start)
     assert not marker.exists()
 
 

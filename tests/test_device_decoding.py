@@ -11,7 +11,7 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from helpers.tools import MAIN_CONFIG, synthetic
+from helpers.tools import MAIN_CONFIG, one_line_error, synthetic
 from mmengine.dataset import Compose
 from mmpretrain.datasets import CenterCrop, ResizeEdge
 
@@ -364,8 +364,7 @@ def test_gpu_decode_refusals_are_one_line_through_the_tools(tmp_path):
     from helpers.tools import MIXUP_CONFIG, call_tool
     result = call_tool('tools/train.py', MIXUP_CONFIG, '--gpu-decode',
                        '--work-dir', 'unused')
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith(
+    assert one_line_error(result, status=2).startswith(
         'error: --gpu-decode: train_dataloader.dataset.pipeline step '
         'RandAugment runs on the CPU only')
     checkpoint = tmp_path / 'never_read.pth'  # refused before reading it
@@ -373,7 +372,6 @@ def test_gpu_decode_refusals_are_one_line_through_the_tools(tmp_path):
     result = call_tool('tools/test.py', MAIN_CONFIG, str(checkpoint),
                        '--gpu-decode', '--tta', '--work-dir',
                        str(tmp_path / 'work'))
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == (
+    assert one_line_error(result, status=2) == (
         'error: --gpu-decode with --tta: the test-time views are made on '
         'the CPU; give one of them')

@@ -13,7 +13,8 @@ import mmcv
 import numpy as np
 import pytest
 import torch
-from helpers.tools import REPO, SAMPLE_DIR, TINY_CONFIG, call_tool
+from helpers.tools import (REPO, SAMPLE_DIR, TINY_CONFIG, call_tool,
+                           one_line_error)
 from mmcv.transforms import CenterCrop, Compose
 
 from mmpre_inception.datasets import PositionedCrop, SquareCrop
@@ -369,7 +370,6 @@ def test_ensemble_members_must_score_the_same_images(other, message):
 def test_ensemble_option_needs_pairs(tmp_path):
     result = call_tool('tools/test.py', TINY_CONFIG, TINY_CONFIG,
                        '--ensemble', TINY_CONFIG)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == (
+    assert one_line_error(result, status=2) == (
         f'error: --ensemble {TINY_CONFIG}: give pairs of a config and a '
         f'checkpoint; {TINY_CONFIG} has no partner')

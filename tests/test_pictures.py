@@ -14,17 +14,9 @@ import numpy as np
 import pytest
 import torch
 from helpers.tools import (MAIN_CONFIG, MIXUP_CONFIG, REPO, TINY_CONFIG,
-                           call_tool, png_size, tool_module)
+                           call_tool, one_line_error, png_size, tool_module)
 
 pytestmark = pytest.mark.slow
-
-
-def one_line_error(result, start: str, status: int = 2) -> None:
-    """One ``error:`` line with ``status``: 2 for what was typed, 1 for a
-    file's content (mmpre_inception.errors.EXIT_STATUS)."""
-    assert result.returncode == status
-    assert result.stderr.strip().splitlines()[-1].startswith(start), \
-        result.stderr[-1000:]
 
 
 @pytest.fixture(scope='module')
@@ -73,12 +65,12 @@ def test_plot_curve_and_cal_train_time_errors_and_timing(run_log, tmp_path):
     path, entries = run_log
     result = call_tool('tools/analysis_tools/analyze_logs.py', 'plot_curve',
                        path, '--keys', 'nope', '--out', str(tmp_path / 'x'))
-    one_line_error(result, 'error: --keys nope: not in the logs; logged '
+    one_line_error(result, '--keys nope: not in the logs; logged '
                    'keys: accuracy/top1 accuracy/top5 data_time grad_norm '
                    'loss loss_aux loss_cls lr time')
     result = call_tool('tools/analysis_tools/analyze_logs.py', 'plot_curve',
                        'missing.json', '--out', str(tmp_path / 'x'))
-    one_line_error(result, 'error: log not found: missing.json')
+    one_line_error(result, 'log not found: missing.json')
     result = call_tool('tools/analysis_tools/analyze_logs.py',
                        'cal_train_time', path, '--include-outliers',
                        check=True)
@@ -188,7 +180,7 @@ def test_result_tools_name_a_bad_file(tmp_path):
     for tool, extra in result_file_tools(tmp_path):
         result = call_tool(f'tools/analysis_tools/{tool}', TINY_CONFIG,
                            str(tmp_path / 'bad.pkl'), *extra, cwd=REPO)
-        one_line_error(result, f'error: {tmp_path}/bad.pkl: not a '
+        one_line_error(result, f'{tmp_path}/bad.pkl: not a '
                        'tools/test.py --out file', status=1)
 
 
@@ -213,13 +205,13 @@ def test_result_tools_refuse_a_file_of_another_config(evaluated, tmp_path,
     dump_results(samples[:12], str(tmp_path / 'fewer.pkl'))
     remedy = 'give the config (and --cfg-options) the results were made with'
     cases = [
-        (MAIN_CONFIG, out_file, [], f'error: {out_file} holds scores of 10 '
+        (MAIN_CONFIG, out_file, [], f'{out_file} holds scores of 10 '
          "classes, but the config's model has 1000 (model.head.num_classes)"),
         (TINY_CONFIG, str(tmp_path / 'wider.pkl'), [],
-         f'error: {tmp_path}/wider.pkl holds scores of 11 classes, but the '
+         f'{tmp_path}/wider.pkl holds scores of 11 classes, but the '
          "config's model has 10 (model.head.num_classes)"),
         (TINY_CONFIG, str(tmp_path / 'fewer.pkl'), tiny_options(),
-         f'error: {tmp_path}/fewer.pkl holds 12 samples, but the config\'s '
+         f'{tmp_path}/fewer.pkl holds 12 samples, but the config\'s '
          'test_dataloader.dataset has 20'),
     ]
     for tool, extra in result_file_tools(tmp_path):
@@ -330,12 +322,12 @@ def test_vis_cam_names_the_stages_when_a_layer_is_wrong(shapes_root):
     # At 80 x 80 the last stage is 1 x 1: its map would be constant.
     result = call_tool('tools/visualization/vis_cam.py', image, TINY_CONFIG,
                        '--out', 'x.png')
-    one_line_error(result, 'error: the gradcam map is constant: the target '
+    one_line_error(result, 'the gradcam map is constant: the target '
                    'layer gives 1x1 activations for this 80x80 input')
     result = call_tool('tools/visualization/vis_cam.py', image, TINY_CONFIG,
                        '--target-layers', 'backbone.Mixed_8a', '--out',
                        'x.png')
-    one_line_error(result, 'error: --target-layers backbone.Mixed_8a: no '
+    one_line_error(result, '--target-layers backbone.Mixed_8a: no '
                    'such module; the backbone\'s stages are '
                    'backbone.Conv2d_1a_3x3, ')
 
@@ -390,7 +382,7 @@ def test_vis_cam_without_grad_cam_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, 'pytorch_grad_cam', None)
     result = call_tool('tools/visualization/vis_cam.py', 'x.jpg',
                        TINY_CONFIG, '--out', 'x.png')
-    one_line_error(result, 'error: vis_cam.py needs the grad-cam package: '
+    one_line_error(result, 'vis_cam.py needs the grad-cam package: '
                    'pip install grad-cam')
 
 

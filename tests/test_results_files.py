@@ -8,7 +8,8 @@ import pickle
 import mmpretrain
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, call_script, call_tool
+from helpers.tools import (REPO, TINY_CONFIG, call_script, call_tool,
+                           one_line_error)
 
 from mmpre_inception.evaluation import load_results
 
@@ -80,8 +81,7 @@ def test_other_files_are_named_as_not_result_files(tmp_path):
         path = tmp_path / name
         path.write_bytes(data)
         result = call_tool('tools/analysis_tools/eval_metric.py', str(path))
-        assert result.returncode == 1, name
-        (line, ) = result.stderr.strip().splitlines()
+        line = one_line_error(result, status=1, alone=True)
         assert line.startswith(f'error: {path}: not a tools/test.py --out '
                                'file') or line.startswith(
                                    f'error: cannot read {path}: not a '

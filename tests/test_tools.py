@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 import torch
-from helpers.tools import TINY_CONFIG, call_tool, run_tool
+from helpers.tools import TINY_CONFIG, call_tool, one_line_error, run_tool
 
 from mmpre_inception.checkpoint import load_checkpoint_file
 
@@ -167,8 +167,7 @@ def test_out_path_is_checked_before_the_run(tiny_options, tmp_path, out,
     path = str(tmp_path / out) if out else str(tmp_path)
     result = call_tool('tools/test.py', TINY_CONFIG, str(checkpoint),
                        '--out', path, *extra, *tiny_options())
-    assert result.returncode == 2
-    (line, ) = result.stderr.strip().splitlines()
+    line = one_line_error(result, status=2, alone=True)
     assert line.startswith(f'error: --out {path}: '
                            f'{reason.format(tmp=tmp_path)}')
 

@@ -10,19 +10,11 @@ import subprocess
 import numpy as np
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, call_tool
+from helpers.tools import REPO, TINY_CONFIG, call_tool, one_line_error
 
 from mmpre_inception.errors import EXIT_STATUS, ConfigError
 
 DEMO_IMAGE = osp.join(REPO, 'demo', 'star.jpg')
-
-
-def one_line(result, start: str, status: int = 2) -> str:
-    assert 'Traceback' not in result.stderr, result.stderr[-3000:]
-    assert result.returncode == status, result.stderr[-2000:]
-    line = result.stderr.strip().splitlines()[-1]
-    assert line.startswith(f'error: {start}'), line
-    return line
 
 
 def test_the_exit_status_table_is_the_documented_one():
@@ -46,14 +38,14 @@ def test_cfg_options_of_the_wrong_type_name_the_key(option, needs,
         args = [tool, TINY_CONFIG] + (['x.pth'] if 'test' in tool else [])
         result = call_tool(*args, '--work-dir', str(tmp_path),
                            *tiny_options(option))
-        one_line(result, f'--cfg-options {key}{needs}')
+        one_line_error(result, f'--cfg-options {key}{needs}')
 
 
 def test_resume_from_a_missing_file_is_one_line(tiny_options, tmp_path):
     missing = str(tmp_path / 'nope' / 'epoch_9.pth')
     result = call_tool('tools/train.py', TINY_CONFIG, '--resume', missing,
                        '--work-dir', str(tmp_path / 'w'), *tiny_options())
-    one_line(result, f'--resume checkpoint file not found: {missing}')
+    one_line_error(result, f'--resume checkpoint file not found: {missing}')
 
 
 def mounted_tmpfs(folder, options: str):
@@ -86,9 +78,9 @@ def test_a_full_disk_ends_training_with_one_line(small_disk, tiny_options):
     work_dir = small_disk / 'work'
     result = call_tool('tools/train.py', TINY_CONFIG, '--work-dir',
                        str(work_dir), *tiny_options('train_cfg.max_epochs=1'))
-    line = one_line(result, f'cannot write {work_dir}/epoch_1.pth: No space '
-                    'left on device; everything written before it is '
-                    'complete', status=1)
+    line = one_line_error(
+        result, f'cannot write {work_dir}/epoch_1.pth: No space left on '
+        'device; everything written before it is complete', status=1)
     assert line.endswith('free space, then run again (training: --resume)')
     assert not list(work_dir.glob('.epoch_1.pth.*'))  # no partial file
 
@@ -100,47 +92,49 @@ def test_read_only_work_dirs_and_out_folders_are_named(
     for args in (('tools/train.py', TINY_CONFIG),
                  ('tools/test.py', TINY_CONFIG, checkpoint)):
         result = call_tool(*args, '--work-dir', work_dir, *tiny_options())
-        one_line(result, f'--work-dir {work_dir}: cannot write in '
-                 f'{read_only_folder}; choose a writable folder')
+        one_line_error(result, f'--work-dir {work_dir}: cannot write in '
+                       f'{read_only_folder}; choose a writable folder')
     out = str(read_only_folder / 'preds.pkl')
     result = call_tool('tools/test.py', TINY_CONFIG, checkpoint, '--out',
                        out, *tiny_options())
-    one_line(result, f'--out {out}: cannot write in {read_only_folder}')
+    one_line_error(result, f'--out {out}: cannot write in {read_only_folder}')
 
 
 def test_demo_names_a_missing_config_a_bad_topk_and_a_missing_gpu(
         one_epoch_run):
     checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
-    one_line(call_tool('demo/image_demo.py', DEMO_IMAGE, 'missing.py',
-                       checkpoint), 'config file not found: missing.py')
+    one_line_error(call_tool('demo/image_demo.py', DEMO_IMAGE, 'missing.py',
+                             checkpoint), 'config file not found: missing.py')
     result = call_tool('demo/image_demo.py', DEMO_IMAGE, TINY_CONFIG,
                        checkpoint, '--topk', '0')
     assert result.returncode == 2
     assert "argument --topk: 0: give 1 or more" in result.stderr
     if not torch.cuda.is_available():
-        one_line(call_tool('demo/image_demo.py', DEMO_IMAGE, TINY_CONFIG,
-                           checkpoint, '--device', 'cuda'),
-                 '--device cuda: this machine has no CUDA GPU that torch '
-                 'can use; use --device cpu')
+        one_line_error(call_tool('demo/image_demo.py', DEMO_IMAGE, TINY_CONFIG,
+                                 checkpoint, '--device', 'cuda'),
+                       '--device cuda: this machine has no CUDA GPU that '
+                       'torch can use; use --device cpu')
 
 
 def test_onnx_export_names_a_missing_config_and_a_folder_output(
         one_epoch_run, tmp_path):
     checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
-    one_line(call_tool('tools/deployment/pytorch2onnx.py', 'missing.py',
-                       checkpoint, '--output-file', str(tmp_path / 'x.onnx')),
-             'config file not found: missing.py')
-    one_line(call_tool('tools/deployment/pytorch2onnx.py', TINY_CONFIG,
-                       checkpoint, '--output-file', str(tmp_path)),
-             f'--output-file {tmp_path}: is a directory')
+    one_line_error(call_tool('tools/deployment/pytorch2onnx.py', 'missing.py',
+                             checkpoint, '--output-file',
+                             str(tmp_path / 'x.onnx')),
+                   'config file not found: missing.py')
+    one_line_error(call_tool('tools/deployment/pytorch2onnx.py', TINY_CONFIG,
+                             checkpoint, '--output-file', str(tmp_path)),
+                   f'--output-file {tmp_path}: is a directory')
 
 
 def test_a_log_that_is_not_json_names_its_line(tmp_path):
     log = tmp_path / 'run.json'
     log.write_text('{"lr": 0.1, "step": 1}\nnot json\n')
-    one_line(call_tool('tools/analysis_tools/analyze_logs.py', 'plot_curve',
-                       str(log), '--out', str(tmp_path / 'c.png')),
-             f'{log}:2: not a JSON log line', status=1)
+    one_line_error(call_tool('tools/analysis_tools/analyze_logs.py',
+                             'plot_curve', str(log), '--out',
+                             str(tmp_path / 'c.png')),
+                   f'{log}:2: not a JSON log line', status=1)
 
 
 def test_an_evaluation_with_nan_scores_stops_with_one_line(
@@ -157,7 +151,7 @@ def test_an_evaluation_with_nan_scores_stops_with_one_line(
     torch.save(weights, checkpoint)
     result = call_tool('tools/test.py', TINY_CONFIG, str(checkpoint),
                        '--work-dir', str(tmp_path), *tiny_options())
-    line = one_line(result, 'the test scores of ', status=1)
+    line = one_line_error(result, 'the test scores of ', status=1)
     assert 'are NaN or infinite, so no metric would mean anything' in line
     assert 'accuracy' not in result.stdout
 
@@ -230,8 +224,7 @@ def test_resume_with_another_optimizer_or_schedule_is_one_line(
     config = osp.join(REPO, 'tests', 'configs', 'tiny_shapes_sgd_steps.py')
     result = call_tool('tools/train.py', config, '--work-dir', str(work_dir),
                        '--resume', checkpoint, *tiny_options(*options))
-    assert result.returncode == 1, result.stderr[-2000:]
-    (line, ) = result.stderr.strip().splitlines()[-1:]
+    line = one_line_error(result, status=1)
     assert line.startswith(
         f'error: cannot resume from {checkpoint}: {message}'), line
     for part in named + [f'; start a new run from its weights with '
@@ -293,8 +286,7 @@ DEGENERATE = [
 def test_degenerate_numbers_are_one_usage_line(tool, before, option, value,
                                                message):
     result = call_tool(tool, *before, option, value)
-    assert result.returncode == 2
-    line = result.stderr.strip().splitlines()[-1]
+    line = one_line_error(result, status=2)
     # argparse names an option by all its spellings: -n/--show-number/...
     assert re.search(rf'error: argument (\S+/)?{option}(/\S+)?: '
                      rf'{re.escape(message)}$', line), line
@@ -309,18 +301,18 @@ def test_sizes_past_what_a_picture_can_hold_are_one_line(
     result = call_tool('tools/analysis_tools/analyze_results.py', CONFIG,
                        out_file, '--out-dir', str(tmp_path / 'g'),
                        '--rescale-factor', '1000', *tiny_options())
-    one_line(result, '--size 1000000x')
+    one_line_error(result, '--size 1000000x')
     assert 'from 1 to 16384 each' in result.stderr
     assert not (tmp_path / 'g').exists()
     result = call_tool('tools/analysis_tools/analyze_results.py', CONFIG,
                        out_file, '--out-dir', str(tmp_path / 'g'),
                        '--columns', '1000000000', *tiny_options())
-    one_line(result, '--columns 1000000000: panels of 0 pixels in a '
-             '1000-pixel row; give fewer columns or a larger '
-             '--rescale-factor')
+    one_line_error(result, '--columns 1000000000: panels of 0 pixels in a '
+                   '1000-pixel row; give fewer columns or a larger '
+                   '--rescale-factor')
     assert not (tmp_path / 'g').exists()
     result = call_tool('tools/deployment/pytorch2onnx.py', CONFIG,
                        out_file, '--opset', '1000',
                        '--output-file', str(tmp_path / 'm.onnx'))
-    one_line(result, '--opset 1000: torch ')
+    one_line_error(result, '--opset 1000: torch ')
     assert not (tmp_path / 'm.onnx').exists()

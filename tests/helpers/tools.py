@@ -125,6 +125,26 @@ def _run_in_process(args: tuple, run, cwd: str,
     return result
 
 
+def one_line_error(result: subprocess.CompletedProcess, start: str = '',
+                   status: int = 2, alone: bool = False) -> str:
+    """Check that a command ended on bad input the one way every tool
+    must: exit ``status`` (2 for what was typed, 1 for what a run met:
+    ``mmpre_inception.errors.EXIT_STATUS``), no traceback, and a last line
+    ``error: <start>...``; ``alone``: nothing else on stderr.
+
+    Returns:
+        str: That line, for the test to compare further.
+    """
+    assert 'Traceback' not in result.stderr, result.stderr[-3000:]
+    assert result.returncode == status, (result.returncode,
+                                         result.stderr[-2000:])
+    lines = result.stderr.strip().splitlines()
+    assert lines and lines[-1].startswith(f'error: {start}'), \
+        result.stderr[-2000:]
+    assert not alone or len(lines) == 1, result.stderr[-2000:]
+    return lines[-1]
+
+
 def call_tool(*args: str, cwd: str = REPO,
               check: bool = False) -> subprocess.CompletedProcess:
     """Run ``main(argv)`` of the tool ``args[0]`` in this process.

@@ -1,8 +1,8 @@
 # The `make demo` job: the main config on the generated shapes data set
 # (tools/dataset_converters/make_synthetic_imagenet.py), at 112x112 for
 # three epochs (75 steps), so it trains on a 2-core CPU in about a minute.
-# Everything not changed here (label smoothing, auxiliary loss, weight averaging, gradient
-# clipping) is the main recipe.
+# Everything not changed here (label smoothing, auxiliary loss, weight
+# averaging, gradient clipping) is the main recipe.
 from mmengine.config import read_base
 
 with read_base():
