@@ -6,6 +6,7 @@ import importlib.util
 import io
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 import sysconfig
@@ -130,7 +131,8 @@ def one_line_error(result: subprocess.CompletedProcess, start: str = '',
     """Check that a command ended on bad input the one way every tool
     must: exit ``status`` (2 for what was typed, 1 for what a run met:
     ``mmpre_inception.errors.EXIT_STATUS``), no traceback, and a last line
-    ``error: <start>...``; ``alone``: nothing else on stderr.
+    ``error: <start>...`` (argparse's usage errors put the program's name
+    first: ``train.py: error: ...``); ``alone``: nothing else on stderr.
 
     Returns:
         str: That line, for the test to compare further.
@@ -139,8 +141,8 @@ def one_line_error(result: subprocess.CompletedProcess, start: str = '',
     assert result.returncode == status, (result.returncode,
                                          result.stderr[-2000:])
     lines = result.stderr.strip().splitlines()
-    assert lines and lines[-1].startswith(f'error: {start}'), \
-        result.stderr[-2000:]
+    assert lines and re.match(rf'(\S+: )?error: {re.escape(start)}',
+                              lines[-1]), result.stderr[-2000:]
     assert not alone or len(lines) == 1, result.stderr[-2000:]
     return lines[-1]
 
