@@ -4,8 +4,8 @@ Each source model is built by its own library with random weights made
 well conditioned (BatchNorm statistics measured on images, logits of order
 10; Keras's are perturbed instead), saved, converted with the command-line
 tool, and loaded into our model through the config the tool names. Both
-sides then see the same resized images (generated ones, and four of the
-ImageNet sample where it is present), each normalised its own way, and
+sides then see the same resized images (two generated ones, and two of
+the ImageNet sample where it is present), each normalised its own way, and
 must agree within float32 rounding (tests/helpers/numerics.py), on any
 CPU's kernels.
 """
@@ -101,12 +101,12 @@ def source_logits(source, inputs):
     return [out[0] if isinstance(out, tuple) else out for out in outputs]
 
 
-def converter_inputs(cfg, real=4):
-    """Generated images, and the first ``real`` of the ImageNet sample
+def converter_inputs(cfg, count=2):
+    """``count`` generated images, and as many of the ImageNet sample
     where it is present, through the config's test pipeline."""
-    paths = sorted(glob.glob(osp.join(SAMPLE_DIR, 'val', '*')))[:real]
-    return crops(cfg, generated_images()) + (crops(cfg, paths=paths)
-                                             if paths else [])
+    paths = sorted(glob.glob(osp.join(SAMPLE_DIR, 'val', '*')))[:count]
+    return crops(cfg, generated_images(count)) + (crops(cfg, paths=paths)
+                                                  if paths else [])
 
 
 @pytest.fixture(scope='module')

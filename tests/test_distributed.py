@@ -82,40 +82,6 @@ def load_predictions(path: str) -> list:
         return pickle.load(f)
 
 
-def assert_same_predictions(got: list, expected: list, size: int) -> None:
-    assert [p['sample_idx'] for p in got] == list(range(size))
-    for a, b in zip(got, expected):
-        assert a['img_path'] == b['img_path']
-        torch.testing.assert_close(a['pred_score'], b['pred_score'],
-                                   rtol=1e-4, atol=1e-6)
-
-
-@pytest.fixture(scope='module')
-def single_process_predictions(one_epoch_run, tiny_options, tmp_path_factory):
-    """Predictions of one process on the first 19 validation images: 19
-    does not divide by 2, so the sampler pads one rank."""
-    out = str(tmp_path_factory.mktemp('single') / 'single.pkl')
-    call_tool('tools/test.py', TINY_CONFIG,
-              osp.join(one_epoch_run, 'epoch_1.pth'), '--work-dir',
-              osp.dirname(out), '--out', out,
-              *tiny_options('test_dataloader.dataset.indices=19'), check=True)
-    return load_predictions(out)
-
-
-def test_slurm_test_scores_every_sample_once(one_epoch_run, tiny_options,
-                                             single_process_predictions,
-                                             tmp_path):
-    out = str(tmp_path / 'slurm.pkl')
-    result = run_script('tools/slurm_test.sh', 'partition', 'job',
-                        TINY_CONFIG, osp.join(one_epoch_run, 'epoch_1.pth'),
-                        '--work-dir', str(tmp_path), '--out', out,
-                        *tiny_options('test_dataloader.dataset.indices=19'),
-                        slurm=True)
-    assert result.stdout.count('Evaluated ') == 1
-    assert_same_predictions(load_predictions(out),
-                            single_process_predictions, 19)
-
-
 def rank_parameters(work_dir: str, iteration: int) -> list:
     return [load_checkpoint_file(
         osp.join(work_dir, f'rank{rank}_iter{iteration}.pth'))['parameters']
@@ -143,6 +109,11 @@ def test_dist_train_keeps_ranks_identical_and_restarts_a_failed_run(
                             '--work-dir', two_nodes, *tiny_options())
     assert [node[0] for node in nodes] == [0, 0], nodes[0][2][-3000:]
     assert_ranks_identical(two_nodes, 2 * ITERS_PER_EPOCH)
+    # a clean distributed run: no warning of torchrun's, mmengine's or
+    # torch's (thread counts, DDP's renamed buffer option)
+    for _, stdout, stderr, _ in nodes:
+        assert not re.findall(r'.*(?:\w+Warning\b|- WARNING -).*',
+                              stdout + stderr)
 
     restarted = str(tmp_path / 'restarted')
     result = run_script(
@@ -273,16 +244,15 @@ def test_sigterm_to_the_launcher_ends_every_process_and_a_resume_goes_on(
     newest = latest_checkpoint(str(tmp_path))
     epoch = load_checkpoint_file(newest)['meta']['epoch']
     assert epoch >= 2
-    result = run_script('tools/dist_train.sh', TINY_CONFIG, '2',
-                        '--work-dir', str(tmp_path), '--resume',
-                        *tiny_options(f'train_cfg.max_epochs={epoch + 1}',
-                                      'train_dataloader.dataset.indices=16'))
-    log = result.stdout + result.stderr
-    assert f'resumed epoch: {epoch},' in log
+    # (in one process: the resume of a distributed run is the
+    # restarted run's of the test above)
+    result = call_tool('tools/train.py', TINY_CONFIG, '--work-dir',
+                       str(tmp_path), '--resume',
+                       *tiny_options(f'train_cfg.max_epochs={epoch + 1}',
+                                     'train_dataloader.dataset.indices=16'),
+                       check=True)
+    assert f'resumed epoch: {epoch},' in result.stdout + result.stderr
     assert osp.isfile(tmp_path / f'epoch_{epoch + 1}.pth')
-    # a clean distributed run: no warning of torchrun's, mmengine's or
-    # torch's (thread counts, DDP's renamed buffer option)
-    assert not re.findall(r'.*(?:\w+Warning\b|- WARNING -).*', log)
 
 
 def test_a_stalled_rank_ends_the_run_naming_it(tmp_path, tiny_options):
@@ -332,13 +302,13 @@ def test_persistent_loader_workers_stop_at_the_end_of_the_run():
 
 def test_dist_test_ensemble_of_tta_members_averages_their_scores(
         one_epoch_run, tiny_options, tmp_path):
-    """--tta and --ensemble on two nodes of one process each, 9 images
-    (the sampler pads one): member 1 averages each image and its mirror
-    image, member 2 ten crops (a multi-crop tta_pipeline). The ensemble's
-    scores are the mean of the members' single-process --tta scores, its
-    metrics those of that mean; so dist_test.sh scores every sample once
-    across nodes, with --tta and a multi-crop config (slurm_test.sh's
-    plain --out is checked above). Each rank's 5 images keep 1 of its 5
+    """--tta and --ensemble on two slurm tasks (tools/slurm_test.sh over
+    tests/fake_slurm's srun), 9 images (the sampler pads one): member 1
+    averages each image and its mirror image, member 2 ten crops (a
+    multi-crop tta_pipeline). The ensemble's scores are the mean of the
+    members' single-process --tta scores, its metrics those of that mean;
+    so a distributed test scores every sample once, with --tta and a
+    multi-crop config. Each rank's 5 images keep 1 of its 5
     persistent workers busy: the idle ones stop with each member's run,
     with no traceback after the results."""
     checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
@@ -352,21 +322,18 @@ def test_dist_test_ensemble_of_tta_members_averages_their_scores(
                   check=True)
         members.append(load_predictions(member_out))
     out = str(tmp_path / 'ensemble.pkl')
-    nodes = start_two_nodes(
-        'tools/dist_test.sh', TINY_CONFIG, checkpoint, '1', '--tta',
-        '--ensemble', second, checkpoint, '--work-dir', str(tmp_path / 'e'),
-        '--out', out, *tiny_options('test_dataloader.dataset.indices=9',
-                                    'test_dataloader.num_workers=5',
-                                    'test_dataloader.persistent_workers='
-                                    'True'))
-    assert [node[0] for node in nodes] == [0, 0], nodes[0][2][-3000:]
-    # rank 0 reports, on the node the rendezvous gave it to
-    assert sorted(node[1].count('Evaluated an ensemble of 2: ')
-                  for node in nodes) == [0, 1]
-    stdout = ''.join(node[1] for node in nodes)
-    stderr = ''.join(node[2] for node in nodes)
-    assert 'Traceback' not in stderr
-    assert 'Bad file descriptor' not in stderr
+    result = run_script('tools/slurm_test.sh', 'partition', 'job',
+                        TINY_CONFIG, checkpoint, '--tta', '--ensemble',
+                        second, checkpoint, '--work-dir', str(tmp_path / 'e'),
+                        '--out', out,
+                        *tiny_options('test_dataloader.dataset.indices=9',
+                                      'test_dataloader.num_workers=5',
+                                      'test_dataloader.persistent_workers='
+                                      'True'), slurm=True)
+    stdout = result.stdout
+    assert stdout.count('Evaluated an ensemble of 2: ') == 1
+    assert 'Traceback' not in result.stderr
+    assert 'Bad file descriptor' not in result.stderr
     assert stdout.count('Member 2 ') == 1
     ensemble = load_predictions(out)
     assert len(ensemble) == 9

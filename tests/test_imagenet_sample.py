@@ -37,27 +37,41 @@ def test_grayscale_images_become_three_equal_channels():
 
 
 def test_gpu_decode_gives_the_cpu_batches_and_top1_on_the_sample():
-    """--gpu-decode's path on the 1000 real JPEGs, on the CPU, against the
-    CPU pipeline: the same batches bit for bit (both decoders are
-    libjpeg-turbo, the resize is OpenCV's arithmetic), so the same top-1
-    for every image with a well-conditioned network (BatchNorm from the
-    data, logits of std 5); on a GPU only nvJPEG's pixels differ."""
+    """--gpu-decode's path on real JPEGs, on the CPU, against the CPU
+    pipeline: every image of the sample that is not a plain RGB JPEG
+    (grayscale, CMYK, EXIF-rotated, other formats: the routing cases) and
+    every fourth of the rest. The same batches bit for bit (both decoders
+    are libjpeg-turbo, the resize is OpenCV's arithmetic), so the same
+    top-1 for every image with a well-conditioned network (BatchNorm from
+    the data, logits of std 5); on a GPU only nvJPEG's pixels differ."""
     from helpers.numerics import calibrate
     from test_device_decoding import pipelines, run_batch
 
+    from mmpre_inception.datasets.loading import read_header
+
     with open(osp.join(SAMPLE_DIR, 'meta', 'val.txt')) as f:
-        paths = [osp.join(SAMPLE_DIR, 'val', line.rsplit(' ', 1)[0])
-                 for line in f]
-    assert len(paths) == 1000
+        everything = [osp.join(SAMPLE_DIR, 'val', line.rsplit(' ', 1)[0])
+                      for line in f]
+    assert len(everything) == 1000
+
+    def plain(path):
+        with open(path, 'rb') as f:
+            header = read_header(f.read())
+        return header is not None and header.format == 'JPEG' and \
+            header.mode == 'RGB' and header.orientation == 1
+
+    odd = [path for path in everything if not plain(path)]
+    assert odd  # the sample holds grayscale and CMYK JPEGs
+    paths = odd + [path for path in everything[::4] if path not in odd]
     (cpu, cpu_pre), (device, device_pre) = pipelines('test_dataloader')
     cpu_batches, device_batches = [], []
-    for start in range(0, 1000, 50):
+    for start in range(0, len(paths), 50):
         chunk = paths[start:start + 50]
         cpu_batches.append(run_batch(cpu, cpu_pre, chunk)['inputs'])
         device_batches.append(run_batch(device, device_pre,
                                         chunk)['inputs'])
     expected, got = torch.cat(cpu_batches), torch.cat(device_batches)
-    assert got.shape == expected.shape == (1000, 3, 299, 299)
+    assert got.shape == expected.shape == (len(paths), 3, 299, 299)
     assert torch.equal(got, expected)
     torch.manual_seed(0)
     network = torch.nn.Sequential(
@@ -75,5 +89,5 @@ def test_gpu_decode_gives_the_cpu_batches_and_top1_on_the_sample():
         network[-1].weight *= 5 / network(expected[:200]).std()
         logits = network(expected), network(got)
     top1 = [scores.argmax(1) for scores in logits]
-    assert len(top1[0].unique()) > 100  # not one class for all
+    assert len(top1[0].unique()) > len(paths) // 10  # not one for all
     assert torch.equal(*top1)

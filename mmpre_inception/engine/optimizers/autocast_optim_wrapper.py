@@ -4,13 +4,15 @@ from typing import Union
 
 import torch
 from mmengine.optim import OptimWrapper
+from mmengine.runner.amp import autocast
 
 from mmpre_inception.registry import OPTIM_WRAPPERS
 
 
 @OPTIM_WRAPPERS.register_module()
 class AutocastOptimWrapper(OptimWrapper):
-    """Runs the forward pass under ``torch.autocast``, without loss scaling.
+    """Runs the forward pass under mmengine's ``autocast`` (as its
+    ``AmpOptimWrapper`` does), without loss scaling.
 
     mmengine's ``AmpOptimWrapper`` asserts a GPU is present; this wrapper
     serves bfloat16 on CPUs (and on GPUs, where bf16 needs no loss scaling
@@ -42,6 +44,6 @@ class AutocastOptimWrapper(OptimWrapper):
     @contextmanager
     def optim_context(self, model: torch.nn.Module):
         device_type = next(model.parameters()).device.type
-        with super().optim_context(model), torch.autocast(
+        with super().optim_context(model), autocast(
                 device_type=device_type, dtype=self.dtype):
             yield
