@@ -74,7 +74,7 @@ test: $(INSTALLED) $(FLOORS_INSTALLED)
 # those tests cover (a tool's run, a checkpoint's read) plus our own code.
 FLOORS_TESTS := tests/test_training_step.py tests/test_checkpoint_errors.py \
 	tests/test_private_apis.py tests/test_configs.py \
-	tests/test_tool_startup.py tests/test_package_import.py \
+	tests/test_tool_startup.py \
 	tests/test_compile.py::test_the_compiled_training_step_trains_as_eager \
 	tests/test_tools.py::test_resume_continues_from_the_last_checkpoint \
 	tests/test_no_work_lost.py::test_last_checkpoint_is_replaced_by_a_rename

@@ -2,14 +2,10 @@
 import copy
 import os
 import os.path as osp
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, call_tool, same_threads
+from helpers.tools import TINY_CONFIG
 from mmengine.config import Config
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import EMAHook, Hook
@@ -209,50 +205,3 @@ def test_nan_loss_step_is_skipped_when_configured(shapes_root, tmp_path):
     assert not states_equal(poison.weights[3], poison.weights[2])
     assert all(torch.isfinite(v).all() for v in poison.weights[-1].values()
                if v.is_floating_point())
-
-
-# --- a killed run resumes to the same result ---
-
-
-def train_command(work_dir, shapes_root, *extra):
-    options = [f'{loader}.dataset.data_root={shapes_root}'
-               for loader in ('train_dataloader', 'val_dataloader',
-                              'test_dataloader')]
-    return [sys.executable, 'tools/train.py', TINY_CONFIG, '--work-dir',
-            str(work_dir), *extra, '--cfg-options', *options,
-            # Two epochs, no validation: the kill lands in epoch 2.
-            'train_cfg.max_epochs=2', 'train_cfg.val_interval=10']
-
-
-@pytest.mark.slow
-def test_sigkilled_run_resumes_to_the_uninterrupted_result(shapes_root,
-                                                           tmp_path):
-    """Same seed, CPU: a run killed with SIGKILL during epoch 2 and resumed
-    with --resume ends with the weights (and the weight average) of a run
-    that was never interrupted, to 1e-6."""
-    env = dict(os.environ, **same_threads())  # both runs add alike
-    straight, killed = tmp_path / 'straight', tmp_path / 'killed'
-    # Only the killed run needs a process of its own.
-    call_tool(*train_command(straight, shapes_root)[1:], check=True)
-
-    process = subprocess.Popen(
-        train_command(killed, shapes_root), cwd=REPO, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while not (killed / 'last_checkpoint').exists():
-        assert process.poll() is None and time.time() < deadline
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    assert not (killed / 'epoch_2.pth').exists()  # it really was cut short
-
-    call_tool(*train_command(killed, shapes_root, '--resume')[1:],
-              check=True)
-    expected = load_checkpoint_file(straight / 'epoch_2.pth')
-    got = load_checkpoint_file(killed / 'epoch_2.pth')
-    for part in ('state_dict', 'ema_state_dict'):
-        for key, value in expected[part].items():
-            if isinstance(value, torch.Tensor):
-                torch.testing.assert_close(got[part][key], value, rtol=1e-6,
-                                           atol=1e-6, msg=f'{part} {key}')
-    assert got['meta']['iter'] == expected['meta']['iter']
