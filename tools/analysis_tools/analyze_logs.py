@@ -16,7 +16,6 @@ Example:
         --keys loss accuracy/top1 --legend baseline mixup --x iter
     python tools/analysis_tools/analyze_logs.py cal_train_time A.json
 """
-
 import argparse
 import importlib.util
 import json

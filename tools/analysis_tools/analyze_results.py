@@ -16,7 +16,6 @@ Example:
     python tools/analysis_tools/analyze_results.py \\
         configs/inception_v3_8xb32_in1k.py preds.pkl --out-dir galleries
 """
-
 import argparse
 import math
 import os.path as osp

@@ -16,7 +16,6 @@ Example:
         configs/inception_v3_8xb32_in1k.py preds.pkl \\
         --show-path cm.png --include-values --out cm.csv
 """
-
 import argparse
 import csv
 import io

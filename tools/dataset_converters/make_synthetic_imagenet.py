@@ -10,7 +10,6 @@ learn more than a constant, yet a few epochs reach well above chance
 Example:
     python tools/dataset_converters/make_synthetic_imagenet.py data/shapes
 """
-
 import argparse
 import math
 import os

@@ -15,7 +15,6 @@ Example:
         configs/inception_v3_8xb64_mixup_randaug_cos_in1k.py \\
         -o browse -n 4 -m pipeline -p train --not-show
 """
-
 import argparse
 import copy
 import os.path as osp

@@ -15,7 +15,6 @@ Example:
         --target-layers backbone.Mixed_7c --method GradCAM GradCAM++ \\
         --save-path cam.png
 """
-
 import argparse
 import sys
 from typing import Optional, Sequence
