@@ -41,13 +41,38 @@ def run_script(*args: str, slurm: bool = False,
     return result
 
 
+def wait_for_listener(port: int, timeout_s: float = 120) -> None:
+    """Until a socket of this machine listens on ``port`` (read from
+    /proc: a probing connection would reach the store as a client)."""
+    import time
+    deadline = time.time() + timeout_s
+    while True:
+        for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+            with open(table) as f:
+                for line in f.readlines()[1:]:
+                    local, state = line.split()[1], line.split()[3]
+                    if state == '0A' and int(local.rsplit(':', 1)[1],
+                                             16) == port:
+                        return
+        assert time.time() < deadline, f'nothing listens on port {port}'
+        time.sleep(0.1)
+
+
 def start_two_nodes(*args: str, timeout_s: float = 300, **variables: str):
     """``bash tools/<script> ...`` as two nodes of one process each on this
     machine (NNODES=2, MASTER_ADDR=127.0.0.1), each in a session of its
     own as a node would be; returns both processes' (status, stdout,
-    stderr, session) once they end."""
+    stderr, session) once they end.
+
+    The second node starts once the first one's torchrun hosts the
+    rendezvous store (as the node at MASTER_ADDR does on a cluster), so
+    that the first is the store's host, and, with the lower pid, node 0
+    (torch ranks the nodes by address, then pid): a test that loses rank
+    1's node loses a node that does not hold the store."""
     nodes, port = [], free_port()
-    for _ in (0, 1):
+    for node in (0, 1):
+        if node == 1:
+            wait_for_listener(port)
         env = dict(os.environ, PORT=str(port), PYTHON=sys.executable,
                    OMP_NUM_THREADS='1', NNODES='2', MASTER_ADDR='127.0.0.1',
                    PYTHONPATH=osp.join(REPO, 'tests', 'helpers'),
@@ -195,11 +220,10 @@ def test_a_lost_node_leaves_nothing_behind_and_ends_the_other(
         '--work-dir', str(tmp_path), *tiny_options(
             'env_cfg.dist_cfg.timeout=60', 'train_cfg.max_epochs=1'),
         timeout_s=120, MAX_RESTARTS='0')
-    # The rendezvous gives the ranks: the lost node is the one of rank 1.
-    lost = [node for node in nodes if node[0] == -9]
-    others = [node for node in nodes if node[0] != -9]
-    assert len(lost) == len(others) == 1, [node[0] for node in nodes]
-    status, _, stderr, _ = others[0]
+    # The lost node is the one of rank 1, the second started (the first
+    # holds the rendezvous store: see start_two_nodes).
+    assert nodes[1][0] == -9, [node[0] for node in nodes]
+    status, _, stderr, _ = nodes[0]
     assert status != 0
     errors = [line for line in stderr.splitlines()
               if line.startswith('error: ')]
