@@ -46,6 +46,33 @@ def test_resume_continues_from_the_last_checkpoint(one_epoch_run,
     assert 'ema_state_dict' in state
 
 
+@pytest.mark.parametrize('restart_resumes', [True, False])
+def test_a_restart_resumes_from_the_newest_checkpoint(
+        one_epoch_run, tiny_options, tmp_path, monkeypatch, restart_resumes):
+    """A start after a failure (TORCHELASTIC_RESTART_COUNT, as torchrun
+    and slurm_train.sh set it) with the command line of the first start,
+    which resumed from a checkpoint elsewhere: with restart_resumes it
+    resumes from the work dir's newest checkpoint instead (the first start
+    got that far), without it from the checkpoint typed."""
+    work_dir = str(tmp_path / 'work')
+    shutil.copytree(one_epoch_run, work_dir)
+    with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work_dir, 'epoch_1.pth'))  # as the copy's own
+    typed = str(tmp_path / 'typed.pth')
+    shutil.copy(osp.join(work_dir, 'epoch_1.pth'), typed)
+    monkeypatch.setenv('TORCHELASTIC_RESTART_COUNT', '1')
+    result = call_tool('tools/train.py', TINY_CONFIG, '--work-dir',
+                       work_dir, '--resume', typed, *tiny_options(
+                           'train_dataloader.dataset.indices=8',
+                           f'restart_resumes={restart_resumes}'),
+                       check=True)
+    expected = osp.join(work_dir, 'epoch_1.pth') if restart_resumes \
+        else typed
+    said = re.findall(r'restart 1 of this run after a failure: (.*\.pth)',
+                      result.stdout + result.stderr)
+    assert said and set(said) == {f'resuming from {expected}'}, said
+
+
 def test_test_tool_scores_the_trained_checkpoint(evaluated):
     result, out, _ = evaluated
     with open(out, 'rb') as f:

@@ -68,8 +68,6 @@ def merge_args(cfg, args, apis):
         cfg.compile = True  # a compile dict in the config keeps its options
     if args.resume is not None:
         apis.resume_from(cfg, args.resume)
-    else:
-        apis.resume_after_restart(cfg)
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
     if args.gpu_decode:

@@ -23,7 +23,6 @@ _NAMES = {
     'use_device_decoding': '.device_input',
     'prepare_train_config': '.training',
     'resume_from': '.training',
-    'resume_after_restart': '.training',
     'set_mixed_precision': '.training',
     'train': '.training',
     'build_export_module': '.deployment',

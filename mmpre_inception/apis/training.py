@@ -7,7 +7,7 @@ from mmpre_inception.datasets import check_config_annotations
 from mmpre_inception.engine import enable_skip_unreadable
 from mmpre_inception.utils import (ConfigError, check_config_runs_here,
                                    check_file_exists, latest_checkpoint,
-                                   lock_work_dir, restart_count)
+                                   lock_work_dir)
 
 from .evaluation import build_runner, check_writable
 
@@ -51,24 +51,6 @@ def resume_from(cfg: Config, checkpoint: Optional[str]) -> None:
     else:
         check_file_exists(checkpoint, '--resume checkpoint')
         cfg.resume, cfg.load_from = True, checkpoint
-
-
-def resume_after_restart(cfg: Config) -> Optional[str]:
-    """For a run torchrun or slurm_train.sh started again after a failure
-    (:func:`~mmpre_inception.utils.restart_count`), with the config's
-    ``restart_resumes``: resume from the newest complete checkpoint in the
-    work dir, where there is one (``--resume`` as typed otherwise).
-
-    Returns:
-        str, optional: The checkpoint it resumes from; None for a first
-        start, ``restart_resumes=False``, or a work dir without one.
-    """
-    if not (restart_count() and cfg.get('restart_resumes', False)):
-        return None
-    checkpoint = latest_checkpoint(cfg.work_dir)
-    if checkpoint is not None:
-        cfg.resume, cfg.load_from = True, checkpoint
-    return checkpoint
 
 
 def prepare_train_config(cfg: Config, skip_unreadable: bool = False):

@@ -12,7 +12,8 @@ from mmengine.runner import Runner
 from mmpre_inception.checkpoint import (CheckpointError, fit_checkpoint,
                                         read_checkpoint)
 from mmpre_inception.registry import RUNNERS
-from mmpre_inception.utils import resolve_auto_workers, restart_count
+from mmpre_inception.utils import (latest_checkpoint, resolve_auto_workers,
+                                   restart_count)
 
 from .private_apis import (give_a_name_of_its_own, is_training,
                            load_checkpoint_to_model)
@@ -204,10 +205,17 @@ class ConsoleSummaryRunner(Runner):
         return checkpoint
 
     def load_or_resume(self) -> None:
-        """mmengine's, saying first, in a run started again after a
-        failure, what it goes on from."""
+        """mmengine's. In a run started again after a failure
+        (:func:`~mmpre_inception.utils.restart_count`) whose config says
+        ``restart_resumes``, from the newest complete checkpoint in the work
+        dir, where there is one (what the first start resumed or loaded is
+        older); the log says first what it goes on from."""
         restarts = restart_count()
         if restarts and is_training(self):
+            newest = latest_checkpoint(self.work_dir) if self.cfg.get(
+                'restart_resumes', False) else None
+            if newest is not None:
+                self._resume, self._load_from = True, newest
             if self._resume and self._load_from:
                 outcome = f'resuming from {self._load_from}'
             elif not self.cfg.get('restart_resumes', False):
