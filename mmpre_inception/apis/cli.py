@@ -131,7 +131,7 @@ MIN_SIDE = 75
 MAX_SIDE = 4096
 
 
-def _finite_number(text: str) -> float:
+def _finite_number(text: str, zero_allowed: bool) -> float:
     import argparse
     import math
     try:
@@ -141,6 +141,10 @@ def _finite_number(text: str) -> float:
             f'{text!r} is not a number') from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f'{value}: give a finite number')
+    if value < 0 or (value == 0 and not zero_allowed):
+        raise argparse.ArgumentTypeError(
+            f'{value}: give 0 or more' if zero_allowed else
+            f'{value}: give a number over 0')
     return value
 
 
@@ -151,11 +155,7 @@ def positive_float(text: str) -> float:
         >>> positive_float('0.5')
         0.5
     """
-    import argparse
-    value = _finite_number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f'{value}: give a number over 0')
-    return value
+    return _finite_number(text, zero_allowed=False)
 
 
 def non_negative_float(text: str) -> float:
@@ -165,11 +165,7 @@ def non_negative_float(text: str) -> float:
         >>> non_negative_float('0')
         0.0
     """
-    import argparse
-    value = _finite_number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'{value}: give 0 or more')
-    return value
+    return _finite_number(text, zero_allowed=True)
 
 
 class Outcome:

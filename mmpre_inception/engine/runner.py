@@ -97,6 +97,14 @@ class _OnceFormattedConfig(Config):
         return _FORMATTED['text']
 
 
+def _one_list(schedulers):
+    """mmengine's schedulers (or their saved states) as one list: it keeps
+    one list per optimizer where there are several (a dict)."""
+    if isinstance(schedulers, dict):
+        return [s for group in schedulers.values() for s in group]
+    return schedulers
+
+
 @RUNNERS.register_module()
 class ConsoleSummaryRunner(Runner):
     """mmengine's ``Runner`` with one checkpoint path and a console that
@@ -275,13 +283,8 @@ class ConsoleSummaryRunner(Runner):
                     f'{type(optimizer).__name__} has '
                     f"{', '.join(sorted(lacking))}): optim_wrapper.optimizer."
                     f'type changed; {remedy}')
-        schedulers = self.param_schedulers
-        if isinstance(schedulers, dict):  # one list per optimizer
-            schedulers = [s for group in schedulers.values() for s in group]
-        saved_schedulers = checkpoint.get('param_schedulers')
-        if isinstance(saved_schedulers, dict):
-            saved_schedulers = [s for group in saved_schedulers.values()
-                                for s in group]
+        schedulers = _one_list(self.param_schedulers)
+        saved_schedulers = _one_list(checkpoint.get('param_schedulers'))
         if schedulers and saved_schedulers is not None:
             ours = [set(s.state_dict()) for s in schedulers]
             theirs = [set(state) for state in saved_schedulers]
