@@ -14,7 +14,7 @@ DEMO_CONFIG := configs/demo/inception_v3_1xb16_shapes.py
 FLOORS_VENV := .venv-floors
 FLOORS_INSTALLED := $(FLOORS_VENV)/.installed
 
-.PHONY: install demo test test-floors docs clean-demo
+.PHONY: install demo test test-numerics test-floors docs clean-demo
 
 install: $(INSTALLED) $(FLOORS_INSTALLED)
 
@@ -47,25 +47,31 @@ demo: $(INSTALLED)
 	@echo "Pictures: $(DEMO_DIR)/learning_curves.png, $(DEMO_DIR)/confusion_matrix.png"
 
 # Everything CI runs: the style check (setup.cfg) and the layer contracts
-# (.importlinter), then every test, those marked `slow` included. The numeric
-# comparisons (`numerics`) then run again on the kernels another CPU would
-# pick (ATen without AVX2/AVX-512, oneDNN at SSE4.1), so a tolerance that
-# holds only for this CPU's rounding fails here, not on the next machine.
-# Last, the tests of the code that depends on the stack's versions run on
-# its oldest declared versions (test-floors).
+# (.importlinter), then every test, those marked `slow` included. Then two
+# passes side by side, each on one core, their output printed as each ends:
+# the numeric comparisons (`numerics`) again on the kernels another CPU
+# would pick (ATen without AVX2/AVX-512, oneDNN at SSE4.1), so a tolerance
+# that holds only for this CPU's rounding fails here, not on the next
+# machine; and the tests of the code that depends on the stack's versions
+# on its oldest declared versions (test-floors). One after the other, each
+# left a core idle for much of its time.
 # Two pytest-xdist workers of one thread each (tests/conftest.py), a test
 # file per worker: most of a tool's test is single-threaded Python (imports,
 # building the Runner), so two workers take about 0.6 times one's time on
 # the 2-core machine (docs/benchmark.md).
-PYTEST := -m pytest -n 2 --dist loadfile
+WORKERS ?= 2
+PYTEST = -m pytest -n $(WORKERS) --dist loadfile
 
 test: $(INSTALLED) $(FLOORS_INSTALLED)
 	$(VENV)/bin/flake8 mmpre_inception tools tests demo benchmarks setup.py
-	$(VENV)/bin/lint-imports --config .importlinter
+	$(VENV)/bin/lint-imports .importlinter
 	$(PY) $(PYTEST) tests
+	$(MAKE) --no-print-directory -j2 --output-sync=target WORKERS=1 \
+		test-numerics test-floors
+
+test-numerics: $(INSTALLED)
 	ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 \
 		$(PY) $(PYTEST) tests -m numerics -p no:cacheprovider
-	$(MAKE) --no-print-directory test-floors
 
 # The tests of what depends on the versions of torch, timm, mmengine and
 # mmpretrain (the optimizer's step, checkpoints and a resume, configs,

@@ -223,6 +223,15 @@ def test_nonfinite_weights_are_refused(model, weights):
         'saved from a diverged run: use an earlier checkpoint')
 
 
+def test_huge_finite_weights_are_not_called_infinite(model, weights):
+    """Weights whose squares overflow float32 are still finite: loaded."""
+    huge = dict(weights)
+    huge['head.fc.bias'] = torch.full_like(weights['head.fc.bias'], 1e30)
+    load_into(model, huge, 'huge.pth')
+    assert torch.equal(model.head.fc.bias, huge['head.fc.bias'])
+    load_into(model, weights, 'epoch_1.pth')  # the module's model as it was
+
+
 def test_whole_module_file_is_published_as_its_weights(tmp_path, model):
     """The refusal of a torch.save(model) file suggests --trust-pickle;
     that must then work."""
