@@ -330,8 +330,9 @@ def test_two_runs_started_in_the_same_second_keep_their_own_logs(
         one_epoch_run, tiny_options, tmp_path, monkeypatch):
     """mmengine names a Runner's logger after its config and the second it
     started; the second run of a process in that second still logs to its
-    own console and work dir."""
+    own console and work dir, without a warning that its scope exists."""
     import time
+    import warnings
 
     import mmengine.runner.runner as mmengine_runner
 
@@ -347,9 +348,13 @@ def test_two_runs_started_in_the_same_second_keep_their_own_logs(
     checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
     for run in ('first', 'second'):
         work_dir = tmp_path / run
-        result = call_tool('tools/test.py', TINY_CONFIG, checkpoint,
-                           '--work-dir', str(work_dir), *tiny_options(),
-                           check=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            result = call_tool('tools/test.py', TINY_CONFIG, checkpoint,
+                               '--work-dir', str(work_dir), *tiny_options(),
+                               check=True)
+        assert not [w for w in caught if 'has been created' in str(
+            w.message)], [str(w.message) for w in caught]
         assert 'Epoch(test) [' in result.stdout, (run, result.stdout[-2000:])
         log_file, = work_dir.glob('*/*.log')
         assert f'Load checkpoint from {checkpoint}' in log_file.read_text()
