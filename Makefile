@@ -59,14 +59,14 @@ demo: $(INSTALLED)
 # file per worker: most of a tool's test is single-threaded Python (imports,
 # building the Runner), so two workers take about 0.6 times one's time on
 # the 2-core machine (docs/benchmark.md).
-WORKERS ?= 2
-PYTEST = -m pytest -n $(WORKERS) --dist loadfile
+PYTEST_WORKERS ?= 2
+PYTEST = -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: $(INSTALLED) $(FLOORS_INSTALLED)
 	$(VENV)/bin/flake8 mmpre_inception tools tests demo benchmarks setup.py
 	$(VENV)/bin/lint-imports .importlinter
 	$(PY) $(PYTEST) tests
-	$(MAKE) --no-print-directory -j2 --output-sync=target WORKERS=1 \
+	$(MAKE) --no-print-directory -j2 --output-sync=target PYTEST_WORKERS=1 \
 		test-numerics test-floors
 
 test-numerics: $(INSTALLED)
