@@ -245,7 +245,7 @@ def process_group(launcher: str,
     process, whose memory pages then stay shared (the use the ``gc``
     module's documentation gives). They are given back at the end, for
     the interpreter's shutdown and a caller that runs tools in its own
-    process.
+    process, unless that caller had frozen objects itself.
 
     Args:
         launcher (str): ``--launcher``.
@@ -259,6 +259,7 @@ def process_group(launcher: str,
     if launcher == 'pytorch':  # a worker of torchrun's agent
         end_with_launcher()
     init_cpu_distributed(launcher, timeout_s)
+    frozen_by_the_caller = gc.get_freeze_count()
     gc.freeze()
     try:
         yield
@@ -268,5 +269,6 @@ def process_group(launcher: str,
             raise
         raise StalledRankError(stalled) from None
     finally:
-        gc.unfreeze()
+        if not frozen_by_the_caller:  # theirs to give back
+            gc.unfreeze()
         shutdown_distributed()

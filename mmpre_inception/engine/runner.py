@@ -140,32 +140,23 @@ class ConsoleSummaryRunner(Runner):
                 _OnceFormattedConfig)
             formatted_once.__dict__.update(cfg.__dict__)
             kwargs['cfg'] = formatted_once
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings():
+            # A second Runner started in the same second of one process (a
+            # script that evaluates twice) gets the first one's experiment
+            # name, and mmengine's DefaultScope.get_instance warns that a
+            # scope of that name exists (it hands that one back, of the same
+            # default_scope: runner_type selects this Runner in our configs
+            # only), before give_a_name_of_its_own can rename the run.
+            warnings.filterwarnings(
+                'ignore', r".*DefaultScope'> instance named of .* has been "
+                r'created', UserWarning)
             super().__init__(*args, **kwargs)
-        for warning in caught:
-            if not self._is_own_scope_again(
-                    warning, kwargs.get('default_scope', 'mmengine')):
-                warnings.warn_explicit(warning.message, warning.category,
-                                       warning.filename, warning.lineno)
         for name in ('train_dataloader', 'val_dataloader',
                      'test_dataloader'):
             attribute = f'_{name}'
             loader = getattr(self, attribute)
             if isinstance(loader, dict):
                 setattr(self, attribute, self._resolve_workers(name, loader))
-
-    def _is_own_scope_again(self, warning, scope: Optional[str]) -> bool:
-        # A second Runner started in the same second of one process (a
-        # script that evaluates twice) gets the first one's experiment
-        # name, and mmengine's DefaultScope.get_instance warns that a scope
-        # of that name exists, before give_a_name_of_its_own can rename
-        # the run. The warning says nothing to a user where that scope is
-        # the one this Runner asked for.
-        return (issubclass(warning.category, UserWarning)
-                and 'DefaultScope' in str(warning.message)
-                and 'has been created' in str(warning.message)
-                and self.default_scope is not None
-                and self.default_scope.scope_name == scope)
 
     def _resolve_workers(self, name: str, loader: dict) -> dict:
         loader, resolved = resolve_auto_workers(name, loader)
