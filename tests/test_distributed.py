@@ -263,8 +263,8 @@ def test_sigterm_to_the_launcher_ends_every_process_and_a_resume_goes_on(
     assert left_in_session(launcher.pid, wait_s=5) == []
     with open(tmp_path / 'last_checkpoint') as f:
         load_checkpoint_file(f.read())  # complete: it reads
-    # --resume goes on from the newest complete checkpoint (the record may
-    # lag one: the signal can fall between a checkpoint and its record).
+    # --resume goes on from the newest complete checkpoint, epoch_2.pth or
+    # later, even where the signal fell between a checkpoint and its record
     newest = latest_checkpoint(str(tmp_path))
     epoch = load_checkpoint_file(newest)['meta']['epoch']
     assert epoch >= 2

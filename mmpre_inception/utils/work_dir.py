@@ -11,7 +11,7 @@ from mmengine.logging import print_log
 
 from .config import ConfigError
 
-_CHECKPOINT = re.compile(r'(epoch|iter)_(\d+)\.pth$')
+_CHECKPOINT = re.compile(r'(epoch|iter)_(\d+)\.pth')
 
 
 def _is_first_process() -> bool:
@@ -67,26 +67,51 @@ def lock_work_dir(work_dir: str) -> Optional[IO]:
 
 
 def latest_checkpoint(work_dir: str) -> Optional[str]:
-    """The checkpoint ``--resume`` continues from: the one
-    ``last_checkpoint`` names, or, when that file is missing, empty or names
-    a file that is gone, the newest ``epoch_N.pth`` / ``iter_N.pth``.
+    """The checkpoint ``--resume`` continues from: the newest complete
+    ``epoch_N.pth`` / ``iter_N.pth`` of the work dir.
+
+    mmengine's record, ``last_checkpoint``, names it, except where the run
+    ended between a checkpoint's save and the record's update (a
+    preemption's SIGTERM can fall there): a numbered checkpoint saved after
+    the one the record names is then taken, and the log says so. Numbered
+    files older than the record's (left by an earlier, longer run in the
+    same work dir) are not. Where the record is missing, empty or names a
+    file that is gone, the highest-numbered file. Saves are atomic
+    (``checkpoint.write_atomically``), so every such file is complete; the
+    best checkpoints (``best_*.pth``), which hold no training state, are
+    never taken.
 
     Args:
         work_dir (str): The run's work directory.
 
     Returns:
         str | None: The checkpoint path, or None when there is none.
+
+    Example:
+        >>> latest_checkpoint('work_dirs/demo')  # doctest: +SKIP
+        'work_dirs/demo/epoch_3.pth'
     """
     record = osp.join(work_dir, 'last_checkpoint')
     named = ''
     if osp.isfile(record):
         with open(record) as f:
             named = f.read().strip()
-        if named and osp.isfile(named):
-            return named
     found = [(int(match.group(2)), path)
              for path in glob.glob(osp.join(work_dir, '*.pth'))
-             for match in [_CHECKPOINT.search(osp.basename(path))] if match]
+             for match in [_CHECKPOINT.fullmatch(osp.basename(path))]
+             if match]
+    if named and osp.isfile(named):
+        recorded = osp.getmtime(named)
+        saved_after = [(osp.getmtime(path), path) for _, path in found
+                       if osp.getmtime(path) > recorded]
+        if not saved_after:
+            return named
+        newest = max(saved_after)[1]
+        print_log(
+            f'{record} names {named}, but {newest} was saved after it (the '
+            'run ended before the record was updated); resuming from '
+            f'{newest}', logger='current', level=30)
+        return newest
     if not found:
         return None
     newest = max(found)[1]
