@@ -260,3 +260,58 @@ def test_result_file_kinds_are_read_safely(kinds, tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().startswith(
         f'error: cannot read {kinds["flat"]}: not a tools/test.py --out file')
+
+
+def mapped_from(tensor: torch.Tensor, path: str) -> bool:
+    """Whether ``tensor``'s memory lies in a mapping of the file ``path``
+    in this process (``/proc/self/maps``)."""
+    address, path = tensor.data_ptr(), osp.realpath(path)
+    with open('/proc/self/maps') as f:
+        for line in f:
+            fields = line.split(maxsplit=5)
+            if len(fields) == 6 and fields[5].strip() == path:
+                start, end = (int(x, 16) for x in fields[0].split('-'))
+                if start <= address < end:
+                    return True
+    return False
+
+
+def test_a_test_run_maps_the_checkpoint_and_a_resume_reads_it(
+        one_epoch_run, shapes_root, tmp_path):
+    """A Runner that only loads weights (a test, a fine-tune's start)
+    maps the file: it copies the weights into the model, and the
+    optimizer's state and the average's copy are never read. A resume
+    reads it: the optimizer keeps its state, which must own its memory
+    rather than hold the file (max_keep_ckpts deletes it later)."""
+    from mmpre_inception.engine import ConsoleSummaryRunner
+    from mmpre_inception.utils import load_config
+    checkpoint = osp.join(one_epoch_run, 'epoch_1.pth')
+    cfg = load_config(TINY_CONFIG, {
+        **{f'{loader}.dataset.data_root': shapes_root
+           for loader in ('train_dataloader', 'val_dataloader',
+                          'test_dataloader')},
+        'work_dir': str(tmp_path)})
+    saved = load_checkpoint_file(checkpoint)['optimizer']['state']
+
+    loaded = ConsoleSummaryRunner.from_cfg(cfg.copy()).load_checkpoint(
+        checkpoint)
+    exp_avg = loaded['optimizer']['state'][0]['exp_avg']
+    assert mapped_from(exp_avg, checkpoint)
+    torch.testing.assert_close(exp_avg, saved[0]['exp_avg'], rtol=0, atol=0)
+    del loaded, exp_avg
+
+    cfg.resume, cfg.load_from = True, checkpoint
+    runner = ConsoleSummaryRunner.from_cfg(cfg)
+    # what Runner.train builds before it resumes
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    runner.param_schedulers = runner.build_param_scheduler(
+        runner.param_schedulers)
+    runner.call_hook('before_run')
+    runner.load_or_resume()
+    state = runner.optim_wrapper.optimizer.state_dict()['state']
+    assert state.keys() == saved.keys()
+    for index, values in state.items():
+        for name, value in values.items():
+            assert not mapped_from(value, checkpoint), (index, name)
+            torch.testing.assert_close(value, saved[index][name], rtol=0,
+                                       atol=0)

@@ -16,8 +16,8 @@ from mmpre_inception.registry import RUNNERS
 from mmpre_inception.utils import (latest_checkpoint, resolve_auto_workers,
                                    restart_count)
 
-from .private_apis import (give_a_name_of_its_own, is_training,
-                           load_checkpoint_to_model)
+from .private_apis import (give_a_name_of_its_own, is_resuming,
+                           is_training, load_checkpoint_to_model)
 
 # Multi-line listings mmengine logs at the start of every run, and one
 # line per parameter group option: hundreds of lines before any result.
@@ -205,7 +205,14 @@ class ConsoleSummaryRunner(Runner):
                         revise_keys: Optional[list] = None) -> dict:
         """mmengine's ``load_checkpoint`` on a checkpoint that was read,
         laid out and checked first (see the class docstring)."""
-        checkpoint = read_checkpoint(filename, map_location)
+        # Mapped, not read, unless resuming: a test or a fine-tune copies
+        # the weights into the model and drops the rest (the average's copy
+        # and the optimizer's state, three quarters of a training
+        # checkpoint), so those are never read. A resume keeps the
+        # optimizer's tensors, which must not hold the file open after
+        # max_keep_ckpts deletes it.
+        checkpoint = read_checkpoint(filename, map_location,
+                                     mmap=not is_resuming(self))
         model = self.model.module if is_model_wrapper(self.model) \
             else self.model
         fit_checkpoint(self.model, checkpoint, filename)
@@ -250,8 +257,10 @@ class ConsoleSummaryRunner(Runner):
         """mmengine's ``resume``, refusing a file without training state
         and naming what of the config the checkpoint's state replaces."""
         configured = self._configured_schedule()
-        checkpoint = fit_checkpoint(self.model, read_checkpoint(filename),
-                                    filename)
+        # Mapped: this check reads the metadata and the optimizer's options,
+        # not the tensors; load_checkpoint reads them.
+        checkpoint = fit_checkpoint(
+            self.model, read_checkpoint(filename, mmap=True), filename)
         missing = [key for key in _TRAINING_STATE if key not in checkpoint]
         if missing or 'epoch' not in checkpoint['meta']:
             raise CheckpointError(
