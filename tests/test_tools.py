@@ -1,13 +1,14 @@
 """Train, resume and evaluate through the command-line tools."""
 import contextlib
+import os
 import os.path as osp
 import pickle
 import re
-import shutil
 
 import pytest
 import torch
-from helpers.tools import TINY_CONFIG, call_tool, one_line_error, run_tool
+from helpers.tools import (TINY_CONFIG, call_tool, copy_work_dir,
+                           one_line_error, run_tool)
 
 from mmpre_inception.checkpoint import load_checkpoint_file
 
@@ -31,7 +32,7 @@ def test_resume_continues_from_the_last_checkpoint(one_epoch_run,
                                                    tiny_options, tmp_path):
     # A copy: the session's run stays one epoch for the tests that read it.
     work_dir = str(tmp_path / 'work')
-    shutil.copytree(one_epoch_run, work_dir)
+    copy_work_dir(one_epoch_run, work_dir)
     result = call_tool('tools/train.py', TINY_CONFIG, '--work-dir',
                        work_dir, '--resume', *tiny_options(), check=True)
     log = result.stdout + result.stderr
@@ -56,11 +57,11 @@ def test_a_restart_resumes_from_the_newest_checkpoint(
     resumes from the work dir's newest checkpoint instead (the first start
     got that far), without it from the checkpoint typed."""
     work_dir = str(tmp_path / 'work')
-    shutil.copytree(one_epoch_run, work_dir)
+    copy_work_dir(one_epoch_run, work_dir)
     with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
         f.write(osp.join(work_dir, 'epoch_1.pth'))  # as the copy's own
     typed = str(tmp_path / 'typed.pth')
-    shutil.copy(osp.join(work_dir, 'epoch_1.pth'), typed)
+    os.link(osp.join(work_dir, 'epoch_1.pth'), typed)
     monkeypatch.setenv('TORCHELASTIC_RESTART_COUNT', '1')
     result = call_tool('tools/train.py', TINY_CONFIG, '--work-dir',
                        work_dir, '--resume', typed, *tiny_options(
@@ -376,7 +377,7 @@ def test_clean_runs_print_no_warning(one_epoch_run, tiny_options, tmp_path):
     """Training, a resume, --out and --gpu-decode in one fresh interpreter,
     with Python's default warning filters as on a command line: no
     warning of Python's, mmengine's or ours on the console."""
-    shutil.copytree(one_epoch_run, tmp_path / 'work')
+    copy_work_dir(one_epoch_run, tmp_path / 'work')
     train = ['tools/train.py', TINY_CONFIG, '--work-dir',
              str(tmp_path / 'work'), '--resume',
              *tiny_options('train_cfg.max_epochs=2',

@@ -4,13 +4,13 @@
 a run met), and never a traceback."""
 import os.path as osp
 import re
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 import torch
-from helpers.tools import REPO, TINY_CONFIG, call_tool, one_line_error
+from helpers.tools import (REPO, TINY_CONFIG, call_tool, copy_work_dir,
+                           one_line_error)
 
 from mmpre_inception.errors import EXIT_STATUS, ConfigError
 
@@ -161,7 +161,7 @@ def test_resume_names_the_values_the_checkpoint_overrides(one_epoch_run,
                                                           tiny_options,
                                                           tmp_path):
     work_dir = tmp_path / 'work'
-    shutil.copytree(one_epoch_run, work_dir)
+    copy_work_dir(one_epoch_run, work_dir)
     checkpoint = str(work_dir / 'epoch_1.pth')
     result = call_tool('tools/train.py', TINY_CONFIG, '--work-dir',
                        str(work_dir), '--resume', checkpoint, *tiny_options(
@@ -219,7 +219,7 @@ def test_resume_with_another_optimizer_or_schedule_is_one_line(
     into a step schedule without a word. (The options each optimizer has
     vary with torch's version: only the telling ones are checked.)"""
     work_dir = tmp_path / 'work'
-    shutil.copytree(one_epoch_run, work_dir)
+    copy_work_dir(one_epoch_run, work_dir)
     checkpoint = str(work_dir / 'epoch_1.pth')
     config = osp.join(REPO, 'tests', 'configs', 'tiny_shapes_sgd_steps.py')
     result = call_tool('tools/train.py', config, '--work-dir', str(work_dir),
