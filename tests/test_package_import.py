@@ -1,8 +1,11 @@
 """Importing mmpre_inception, or registering its modules, changes nothing
 else in the process: torch's unpickler allow-list, mmengine's file backends
-and the warnings filters stay as they were."""
+and the warnings filters stay as they were, and the garbage collector on."""
+import gc
 import subprocess
 import sys
+
+import pytest
 
 from helpers.tools import REPO
 
@@ -35,7 +38,28 @@ import mmpre_inception
 after = snapshot()
 for key in before:
     assert after[key] == before[key], key
+
+# The names of apis import torch's, mmengine's and mmpretrain's modules
+# without a full collection walking them (a tool's start), and leave the
+# collector on.
+import gc
+full_collections = []
+gc.callbacks.append(lambda phase, info: full_collections.append(info)
+                    if phase == 'start' and info['generation'] == 2 else None)
+from mmpre_inception import apis
+apis.train, apis.ImagePredictor
+assert full_collections == [], full_collections
+assert gc.isenabled()
 ''')
+
+
+def test_a_failed_import_of_an_apis_name_leaves_the_collector_on(
+        monkeypatch):
+    from mmpre_inception import apis
+    monkeypatch.setitem(apis._NAMES, 'missing', '.no_such_module')
+    with pytest.raises(ModuleNotFoundError):
+        apis.missing
+    assert gc.isenabled()
 
 
 def test_registering_adds_only_our_named_backend():
