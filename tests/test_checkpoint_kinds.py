@@ -291,7 +291,7 @@ def test_a_test_run_maps_the_checkpoint_and_a_resume_reads_it(
            for loader in ('train_dataloader', 'val_dataloader',
                           'test_dataloader')},
         'work_dir': str(tmp_path)})
-    saved = load_checkpoint_file(checkpoint)['optimizer']['state']
+    saved = load_checkpoint_file(checkpoint, mmap=True)['optimizer']['state']
 
     loaded = ConsoleSummaryRunner.from_cfg(cfg.copy()).load_checkpoint(
         checkpoint)

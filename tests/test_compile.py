@@ -49,6 +49,6 @@ def test_the_compiled_training_step_trains_as_eager(tiny_options, tmp_path):
         log = result.stdout + result.stderr
         assert ('Model has been "compiled"' in log) == bool(flags)
         weights.append(load_checkpoint_file(
-            str(work_dir / 'epoch_1.pth'))['state_dict'])
+            str(work_dir / 'epoch_1.pth'), mmap=True)['state_dict'])
     for key, value in weights[0].items():
         assert torch.equal(weights[1][key], value), key

@@ -51,7 +51,7 @@ def test_onnx_export_matches_pytorch(one_epoch_run, tmp_path):
     call_tool('tools/deployment/pytorch2onnx.py', TINY_CONFIG, checkpoint,
               '--output-file', onnx_file, '--shape', '80', check=True)
     model = build()
-    weights = load_checkpoint_file(checkpoint)['state_dict']
+    weights = load_checkpoint_file(checkpoint, mmap=True)['state_dict']
     model.load_state_dict(weights)
     session = ort.InferenceSession(onnx_file,
                                    providers=['CPUExecutionProvider'])

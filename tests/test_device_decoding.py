@@ -337,9 +337,10 @@ def test_gpu_decode_tools_give_the_cpu_runs_results(one_epoch_run, evaluated,
     call_tool('tools/train.py', TINY_CONFIG, '--work-dir', str(work_dir),
               '--gpu-decode', *tiny_options('train_cfg.max_epochs=1'),
               check=True)
-    ours = load_checkpoint_file(str(work_dir / 'epoch_1.pth'))['state_dict']
-    theirs = load_checkpoint_file(osp.join(one_epoch_run, 'epoch_1.pth')
-                                  )['state_dict']
+    ours = load_checkpoint_file(str(work_dir / 'epoch_1.pth'),
+                                mmap=True)['state_dict']
+    theirs = load_checkpoint_file(osp.join(one_epoch_run, 'epoch_1.pth'),
+                                  mmap=True)['state_dict']
     assert ours.keys() == theirs.keys()
     for key in ours:
         assert torch.equal(ours[key], theirs[key]), key

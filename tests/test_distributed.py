@@ -109,7 +109,8 @@ def load_predictions(path: str) -> list:
 
 def rank_parameters(work_dir: str, iteration: int) -> list:
     return [load_checkpoint_file(
-        osp.join(work_dir, f'rank{rank}_iter{iteration}.pth'))['parameters']
+        osp.join(work_dir, f'rank{rank}_iter{iteration}.pth'),
+        mmap=True)['parameters']
         for rank in (0, 1)]
 
 
@@ -152,8 +153,9 @@ def test_dist_train_keeps_ranks_identical_and_restarts_a_failed_run(
     assert_ranks_identical(restarted, 2 * ITERS_PER_EPOCH)
     for epoch in (1, 2):
         expected = load_checkpoint_file(
-            osp.join(two_nodes, f'epoch_{epoch}.pth'))
-        got = load_checkpoint_file(osp.join(restarted, f'epoch_{epoch}.pth'))
+            osp.join(two_nodes, f'epoch_{epoch}.pth'), mmap=True)
+        got = load_checkpoint_file(
+            osp.join(restarted, f'epoch_{epoch}.pth'), mmap=True)
         assert got['meta']['iter'] == epoch * ITERS_PER_EPOCH
         for key in ('state_dict', 'ema_state_dict'):
             for name, value in expected[key].items():
@@ -162,9 +164,9 @@ def test_dist_train_keeps_ranks_identical_and_restarts_a_failed_run(
     # The resumed ranks trained on: their weights moved from epoch 1's.
     # EMAHook saves the raw weights as ema_state_dict ('module.' keys).
     name = 'module.backbone.Conv2d_1a_3x3.conv.weight'
+    at_epoch_1 = load_checkpoint_file(resumed, mmap=True)['ema_state_dict']
     assert not torch.equal(expected['ema_state_dict'][name],
-                           load_checkpoint_file(resumed)['ema_state_dict'][
-                               name])
+                           at_epoch_1[name])
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path')
@@ -266,7 +268,7 @@ def test_sigterm_to_the_launcher_ends_every_process_and_a_resume_goes_on(
     # --resume goes on from the newest complete checkpoint, epoch_2.pth or
     # later, even where the signal fell between a checkpoint and its record
     newest = latest_checkpoint(str(tmp_path))
-    epoch = load_checkpoint_file(newest)['meta']['epoch']
+    epoch = load_checkpoint_file(newest, mmap=True)['meta']['epoch']
     assert epoch >= 2
     # (in one process: the resume of a distributed run is the
     # restarted run's of the test above)

@@ -108,7 +108,7 @@ def test_mim_trains_a_packaged_config_and_tests_a_project_config(
                     'inception_v3_1xb16_shapes.py') in train.stdout
     assert osp.join(package, '.mim', 'tools', 'train.py') in train.stdout
     checkpoint = tmp_path / 'work' / 'epoch_1.pth'
-    state = load_checkpoint_file(checkpoint)
+    state = load_checkpoint_file(checkpoint, mmap=True)
     assert state['state_dict']['head.fc.weight'].shape == (10, 2048)
 
     (tmp_path / 'my_config.py').write_text(
@@ -172,6 +172,7 @@ def test_pip_install_editable_lets_a_project_elsewhere_train(
     run(python, osp.join(clone, 'tools', 'train.py'), config, '--work-dir',
         'work', '--no-validate', '--cfg-options',
         'train_dataloader.dataset.indices=8', cwd=project)
-    state = load_checkpoint_file(str(project / 'work' / 'epoch_1.pth'))
+    state = load_checkpoint_file(str(project / 'work' / 'epoch_1.pth'),
+                                 mmap=True)
     assert state['state_dict']['head.fc.weight'].shape == (10, 2048)
     assert state['meta']['iter'] == 1

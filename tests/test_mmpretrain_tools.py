@@ -110,7 +110,8 @@ def test_mmpretrains_inferencer_gives_our_scores(one_epoch_run, shapes_root,
                           osp.join(one_epoch_run, 'epoch_1.pth'),
                           str(tmp_path / 'tiny.pth'), check=True)
     checkpoint = published.stdout.split('Published ')[1].strip()
-    assert 'dataset_meta' in load_checkpoint_file(checkpoint)['meta']
+    assert 'dataset_meta' in load_checkpoint_file(checkpoint,
+                                                  mmap=True)['meta']
     images = sorted(glob.glob(osp.join(shapes_root, 'val', '*')))[::5]
     images.append(osp.join(REPO, 'demo', 'star.jpg'))
     inferencer = ImageClassificationInferencer(model=TINY_CONFIG,
@@ -153,7 +154,7 @@ def test_mmpretrains_train_tool_trains_and_resumes(one_epoch_run,
     assert 'resumed epoch: 1' in result.stdout + result.stderr
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         assert f.read() == osp.join(work_dir, 'epoch_2.pth')
-    state = load_checkpoint_file(osp.join(work_dir, 'epoch_2.pth'))
+    state = load_checkpoint_file(osp.join(work_dir, 'epoch_2.pth'), mmap=True)
     assert state['meta']['epoch'] == 2
 
 

@@ -114,7 +114,7 @@ def test_crash_while_saving_keeps_the_last_checkpoint(shapes_root, tmp_path,
     assert not osp.exists(tmp_path / 'epoch_2.pth')
     assert (tmp_path / 'last_checkpoint').read_text() == \
         str(tmp_path / 'epoch_1.pth')
-    state = load_checkpoint_file(tmp_path / 'epoch_1.pth')
+    state = load_checkpoint_file(tmp_path / 'epoch_1.pth', mmap=True)
     assert state['meta']['epoch'] == 1
     assert not [name for name in os.listdir(tmp_path)
                 if name.endswith('.tmp')]

@@ -452,6 +452,6 @@ def test_finetune_config_trains_on_a_folder_data_set(shapes_root, tmp_path):
         'val_dataloader.dataset.pipeline.1.scale=96',
         'val_dataloader.dataset.pipeline.2.crop_size=96',
         'train_dataloader.batch_size=20', 'train_cfg.max_epochs=1', check=True)
-    state = load_checkpoint_file(tmp_path / 'epoch_1.pth')
+    state = load_checkpoint_file(tmp_path / 'epoch_1.pth', mmap=True)
     assert state['meta']['iter'] == 2
     assert state['state_dict']['head.fc.weight'].shape == (10, 2048)

@@ -22,7 +22,7 @@ def test_train_writes_checkpoint_and_logs(one_epoch_run):
     with open(osp.join(one_epoch_run, 'last_checkpoint')) as f:
         assert f.read().strip() == checkpoint
     # Runner checkpoints load under weights_only=True (torch's default).
-    state = load_checkpoint_file(checkpoint)
+    state = load_checkpoint_file(checkpoint, mmap=True)
     assert state['meta']['epoch'] == 1
     assert state['meta']['iter'] == ITERS_PER_EPOCH
     assert 'head.AuxLogits.fc.weight' in state['state_dict']
@@ -38,7 +38,7 @@ def test_resume_continues_from_the_last_checkpoint(one_epoch_run,
     log = result.stdout + result.stderr
     assert re.search(r'resumed epoch: 1, iter: 5', log), log[-3000:]
     assert 'Epoch(train) [1]' not in log  # epoch 1 was not trained again
-    state = load_checkpoint_file(osp.join(work_dir, 'epoch_2.pth'))
+    state = load_checkpoint_file(osp.join(work_dir, 'epoch_2.pth'), mmap=True)
     assert state['meta']['epoch'] == 2
     assert state['meta']['iter'] == 2 * ITERS_PER_EPOCH
     # AdamW's step count went on from the restored optimizer state.
@@ -166,7 +166,7 @@ def test_amp_training_on_cpu_uses_bfloat16(tiny_options, tmp_path):
     with open(log_file) as f:
         assert 'AutocastOptimWrapper' in f.read()
     assert result.returncode == 0
-    state = load_checkpoint_file(osp.join(tmp_path, 'epoch_1.pth'))
+    state = load_checkpoint_file(osp.join(tmp_path, 'epoch_1.pth'), mmap=True)
     assert all(torch.isfinite(v).all() for v in state['state_dict'].values()
                if v.is_floating_point())
 

@@ -145,7 +145,7 @@ def test_an_evaluation_with_nan_scores_stops_with_one_line(
     produce: NaN, infinities, negative variances)."""
     from mmpre_inception.checkpoint import load_checkpoint_file
     weights = load_checkpoint_file(
-        osp.join(one_epoch_run, 'epoch_1.pth'))['state_dict']
+        osp.join(one_epoch_run, 'epoch_1.pth'), mmap=True)['state_dict']
     weights['head.fc.weight'] = weights['head.fc.weight'] * 1e37
     checkpoint = tmp_path / 'overflowing.pth'
     torch.save(weights, checkpoint)

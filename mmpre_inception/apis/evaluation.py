@@ -121,7 +121,7 @@ def prepare_test_config(cfg: Config, tta: bool = False,
         # An ensemble's members: a bad file is named before the first
         # members run (their work would be lost); the Runner reads it
         # again and checks that it fits the model.
-        read_checkpoint(cfg.load_from, mmap=True)
+        read_checkpoint(cfg.load_from)
     return cfg
 
 

@@ -294,7 +294,7 @@ def _without_ddp_prefix(weights: Mapping) -> Tuple[dict, bool]:
 
 
 def read_checkpoint(path: str, map_location='cpu',
-                    mmap: bool = False) -> dict:
+                    mmap: bool = True) -> dict:
     """Read any checkpoint a user may bring, safely, into mmengine's layout.
 
     Args:
@@ -302,8 +302,13 @@ def read_checkpoint(path: str, map_location='cpu',
             dict or a trainer's checkpoint), a ``.safetensors`` file, or an
             ``http(s)://`` URL of one.
         map_location: As ``torch.load``'s. Defaults to ``'cpu'``.
-        mmap (bool): Map the tensors instead of reading them: a check of
-            the container that costs nothing for a large file.
+        mmap (bool): Map the file's tensors instead of reading them (torch's
+            zip format; other files are read), so that only the tensors
+            used are read: a tool that copies the weights into a model
+            never reads a training checkpoint's optimizer state and
+            average, three quarters of it. Give False for tensors kept
+            while the file may go (a resume's optimizer state: a mapping
+            holds the file until it ends). Defaults to True.
 
     Returns:
         dict: The checkpoint's entries, with ``state_dict`` (the weights,

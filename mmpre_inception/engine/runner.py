@@ -205,11 +205,8 @@ class ConsoleSummaryRunner(Runner):
                         revise_keys: Optional[list] = None) -> dict:
         """mmengine's ``load_checkpoint`` on a checkpoint that was read,
         laid out and checked first (see the class docstring)."""
-        # Mapped, not read, unless resuming: a test or a fine-tune copies
-        # the weights into the model and drops the rest (the average's copy
-        # and the optimizer's state, three quarters of a training
-        # checkpoint), so those are never read. A resume keeps the
-        # optimizer's tensors, which must not hold the file open after
+        # Mapped (read_checkpoint) unless resuming: the optimizer keeps
+        # the tensors a resume loads, which must not hold the file after
         # max_keep_ckpts deletes it.
         checkpoint = read_checkpoint(filename, map_location,
                                      mmap=not is_resuming(self))
@@ -257,10 +254,10 @@ class ConsoleSummaryRunner(Runner):
         """mmengine's ``resume``, refusing a file without training state
         and naming what of the config the checkpoint's state replaces."""
         configured = self._configured_schedule()
-        # Mapped: this check reads the metadata and the optimizer's options,
-        # not the tensors; load_checkpoint reads them.
-        checkpoint = fit_checkpoint(
-            self.model, read_checkpoint(filename, mmap=True), filename)
+        # Mapped: this check reads the weights and the optimizer's options;
+        # load_checkpoint reads the tensors the run keeps.
+        checkpoint = fit_checkpoint(self.model, read_checkpoint(filename),
+                                    filename)
         missing = [key for key in _TRAINING_STATE if key not in checkpoint]
         if missing or 'epoch' not in checkpoint['meta']:
             raise CheckpointError(
