@@ -15,7 +15,7 @@ import pytest
 import torch
 from helpers.tools import TINY_CONFIG, call_tool, one_line_error
 
-from mmpre_inception.checkpoint import load_checkpoint_file
+from mmpre_inception.checkpoint import load_checkpoint_file, read_checkpoint
 
 
 class _RunsCommand:
@@ -292,6 +292,12 @@ def test_a_test_run_maps_the_checkpoint_and_a_resume_reads_it(
                           'test_dataloader')},
         'work_dir': str(tmp_path)})
     saved = load_checkpoint_file(checkpoint, mmap=True)['optimizer']['state']
+    # read_checkpoint maps unless told to read (what init_model and the
+    # converters use)
+    assert mapped_from(read_checkpoint(checkpoint)['state_dict'][
+        'head.fc.weight'], checkpoint)
+    assert not mapped_from(read_checkpoint(checkpoint, mmap=False)[
+        'state_dict']['head.fc.weight'], checkpoint)
 
     loaded = ConsoleSummaryRunner.from_cfg(cfg.copy()).load_checkpoint(
         checkpoint)
