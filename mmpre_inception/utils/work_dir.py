@@ -102,8 +102,8 @@ def latest_checkpoint(work_dir: str) -> Optional[str]:
              if match]
     if named and osp.isfile(named):
         recorded = osp.getmtime(named)
-        saved_after = [(osp.getmtime(path), path) for _, path in found
-                       if osp.getmtime(path) > recorded]
+        saved_after = [(saved, path) for _, path in found
+                       for saved in [osp.getmtime(path)] if saved > recorded]
         if not saved_after:
             return named
         newest = max(saved_after)[1]

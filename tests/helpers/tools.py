@@ -8,6 +8,7 @@ import io
 import os
 import os.path as osp
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -192,7 +193,6 @@ def copy_work_dir(source: str, destination) -> None:
     test machine, and no run writes into a checkpoint that exists (saves
     go to a temporary file renamed over the name), so the source's stay
     as they were."""
-    import shutil
 
     def link_checkpoints(src: str, dst: str) -> None:
         if src.endswith('.pth'):
