@@ -397,15 +397,23 @@ def test_clean_runs_print_no_warning(one_epoch_run, tiny_options, tmp_path):
 
 @pytest.mark.parametrize('fails, caller_froze',
                          [(False, False), (True, False), (False, True)])
-def test_a_run_keeps_what_it_imported_out_of_the_collector(fails,
-                                                           caller_froze):
+def test_a_run_keeps_what_it_imported_out_of_the_collector(
+        fails, caller_froze, monkeypatch):
     """train.py's and test.py's run (apis.process_group) freezes the
     objects that exist as it starts, torch's and mmengine's, and gives them
     back to the garbage collector as it ends, after an error too; a caller
-    that had frozen objects itself (the tests' call_tool) gives them back."""
+    that had frozen objects itself (the tests' call_tool) gives them back.
+    The process group's teardown, whose collection frees the Runner's
+    cycles, comes while they are still frozen, so that it walks only the
+    run's objects."""
     import gc
 
+    import mmpre_inception.utils
     from mmpre_inception.apis import process_group
+    frozen_at_teardown = []
+    monkeypatch.setattr(mmpre_inception.utils, 'shutdown_distributed',
+                        lambda: frozen_at_teardown.append(
+                            gc.get_freeze_count()))
     assert gc.get_freeze_count() == 0
     if caller_froze:
         gc.freeze()
@@ -416,5 +424,7 @@ def test_a_run_keeps_what_it_imported_out_of_the_collector(fails,
                 if fails:
                     raise ValueError
         assert (gc.get_freeze_count() > 0) == caller_froze
+        assert len(frozen_at_teardown) == 1
+        assert frozen_at_teardown[0] > 100_000
     finally:
         gc.unfreeze()
