@@ -249,9 +249,11 @@ def test_sigterm_to_the_launcher_ends_every_process_and_a_resume_goes_on(
     options = tiny_options('train_cfg.max_epochs=50',
                            'train_dataloader.dataset.indices=16')
     env = dict(os.environ, PORT=str(free_port()), PYTHON=sys.executable)
+    # From the work dir: a signal during a validation leaves mmengine's
+    # folder of the ranks' results (.dist_test) in the working directory.
     launcher = subprocess.Popen(
-        ['bash', 'tools/dist_train.sh', TINY_CONFIG, '2', '--work-dir',
-         str(tmp_path), *options], cwd=REPO, env=env,
+        ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), TINY_CONFIG, '2',
+         '--work-dir', str(tmp_path), *options], cwd=tmp_path, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         start_new_session=True)
     deadline = time.time() + 240
