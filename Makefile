@@ -63,12 +63,12 @@ PYTEST_WORKERS ?= 2
 PYTEST = -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 # The tests' temporary files (training checkpoints of 390 MB, written,
 # synced and deleted) in memory, on /dev/shm, where the machine has room
-# for them: on the 2-core machine's ext4 disk, writing and syncing them took
-# about 35 s of kernel time and 25 s of the first pass's 5:45
-# (docs/benchmark.md). Folders named for the checkout, which pytest empties
-# as a run starts; a passing `make test` removes them, a failing one leaves the
-# failed tests' files there. Elsewhere (under 8 GiB free there or 16 GiB
-# of available memory), pytest's default folder in /tmp.
+# for them: on the 2-core machine's ext4 disk, writing and syncing them
+# took about 35 s of kernel time and 25 s of the first pass's 5:45
+# (docs/benchmark.md). Folders named for the checkout, which pytest
+# empties as a run starts; a passing `make test` removes them, a failing
+# one leaves the failed tests' files there. Elsewhere (under 8 GiB free
+# there or 16 GiB of available memory), pytest's default folder in /tmp.
 TEST_TMP := $(shell { \
 	test "$$(awk '/^MemAvailable:/ {print $$2}' /proc/meminfo)" -ge 16777216 && \
 	test "$$(df -Pk /dev/shm | awk 'NR == 2 {print $$4}')" -ge 8388608 && \
