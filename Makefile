@@ -66,29 +66,32 @@ PYTEST = -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 # for them: on the 2-core machine's ext4 disk, writing and syncing them
 # took about 35 s of kernel time and 25 s of the first pass's 5:45
 # (docs/benchmark.md). Folders named for the checkout, which pytest
-# empties as a run starts; a passing `make test` removes them, a failing
-# one leaves the failed tests' files there. Elsewhere (under 8 GiB free
-# there or 16 GiB of available memory), pytest's default folder in /tmp.
+# empties as a run starts; each pass removes its folder when it passes, a
+# failing one leaves the failed tests' files there. Elsewhere (/dev/shm not
+# writable, under 8 GiB free there or under 16 GiB of available memory),
+# pytest's default folder in /tmp.
 TEST_TMP := $(shell { \
 	test "$$(awk '/^MemAvailable:/ {print $$2}' /proc/meminfo)" -ge 16777216 && \
+	test -w /dev/shm && \
 	test "$$(df -Pk /dev/shm | awk 'NR == 2 {print $$4}')" -ge 8388608 && \
 	echo /dev/shm/mmpre_inception-tests-$$(id -u)-$$(printf %s '$(CURDIR)' | \
 		cksum | cut -d' ' -f1); } 2>/dev/null)
 basetemp = $(if $(TEST_TMP),--basetemp=$(TEST_TMP)-$(1))
+drop_basetemp = $(if $(TEST_TMP),rm -rf $(TEST_TMP)-$(1))
 
 test: $(INSTALLED) $(FLOORS_INSTALLED)
 	$(VENV)/bin/flake8 mmpre_inception tools tests demo benchmarks setup.py
 	$(VENV)/bin/lint-imports .importlinter
 	$(PY) $(PYTEST) tests $(call basetemp,all)
+	$(call drop_basetemp,all)
 	$(MAKE) --no-print-directory -j2 --output-sync=target PYTEST_WORKERS=1 \
 		TEST_TMP=$(TEST_TMP) test-numerics test-floors
-	$(if $(TEST_TMP),rm -rf $(TEST_TMP)-all $(TEST_TMP)-numerics \
-		$(TEST_TMP)-floors)
 
 test-numerics: $(INSTALLED)
 	ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 \
 		$(PY) $(PYTEST) tests -m numerics -p no:cacheprovider \
 		$(call basetemp,numerics)
+	$(call drop_basetemp,numerics)
 
 # The tests of what depends on the versions of torch, timm, mmengine and
 # mmpretrain (the optimizer's step, checkpoints and a resume, configs,
@@ -105,6 +108,7 @@ FLOORS_TESTS := tests/test_training_step.py tests/test_checkpoint_errors.py \
 test-floors: $(FLOORS_INSTALLED)
 	$(FLOORS_VENV)/bin/python $(PYTEST) $(FLOORS_TESTS) -p no:cacheprovider \
 		$(call basetemp,floors)
+	$(call drop_basetemp,floors)
 
 $(FLOORS_INSTALLED): $(REQUIREMENTS)
 	test -x $(FLOORS_VENV)/bin/python || $(PYTHON) -m venv $(FLOORS_VENV)
